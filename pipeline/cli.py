@@ -1,0 +1,59 @@
+"""The ``curate`` command line. Bad input ends with one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.errors import InputError
+from pipeline.write import EXPORT_FORMATS
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipeline.config import load_config
+    from pipeline.run import run
+    from pipeline.summary import print_summary
+
+    report = run(args.inputs, args.out, load_config(args.config), export=args.export)
+    print_summary(report, args.out)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pipeline.summary import rebuild_report
+
+    print(rebuild_report(args.dir))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="curate", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="curate INPUT... into clean/, rejected/ and quarantine/ shards")
+    run.add_argument("inputs", nargs="+", metavar="INPUT", help=".json, .jsonl, .parquet, .csv, a glob, a directory, or hf:NAME[:SPLIT]")
+    run.add_argument("--out", required=True, metavar="DIR", help="output directory (replaced atomically)")
+    run.add_argument("--config", metavar="FILE", help="TOML config (default: built-in defaults, see config/default.toml)")
+    run.add_argument("--export", choices=EXPORT_FORMATS, help="also write the clean set as Alpaca JSON or JSONL")
+    run.set_defaults(func=_run)
+
+    report = commands.add_parser("report", help="(re)build the report of a finished run")
+    report.add_argument("dir", metavar="DIR")
+    report.set_defaults(func=_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as error:
+        print(f"curate: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("curate: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

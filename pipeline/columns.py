@@ -1,0 +1,27 @@
+"""Column names shared by the stages.
+
+Columns starting with an underscore belong to the pipeline; everything else is the
+user's data and passes through untouched.
+"""
+
+FIELDS = ("instruction", "input", "output")
+
+SOURCE = "_source"  # the input path as given
+ROW = "_row"  # 0-based record index inside that source
+ORDER = "_order"  # global load order; the deterministic tie-breaker everywhere
+REPAIRS = "_repairs"  # list of repairs normalise made
+FLAGS = "_flags"  # list of flag-severity rules that fired
+REASONS = "_reasons"  # list of drop reasons (rules and dedup)
+RAW = "_raw"  # quarantine: the raw record text
+ERROR = "_error"  # quarantine: what was wrong
+CLUSTER = "_cluster"  # duplicate cluster id
+DUPLICATE_OF = "_duplicate_of"  # survivor's lineage {_source, _row}
+DEDUP_REASON = "_dedup_reason"  # internal: exact_duplicate, near_duplicate, ...
+
+RESERVED = frozenset({SOURCE, ROW, ORDER, REPAIRS, FLAGS, REASONS, RAW, ERROR, CLUSTER, DUPLICATE_OF, DEDUP_REASON})
+
+RULE_PREFIX = "_rule_"  # internal: one boolean column per rule, True = problem
+
+
+def rule_column(name: str) -> str:
+    return f"{RULE_PREFIX}{name}"

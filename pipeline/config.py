@@ -1,0 +1,80 @@
+"""Typed run configuration, read from a TOML file.
+
+The file holds numbers and choices only, never names of code to import. Every
+field has a default, so a run without ``--config`` uses exactly what
+``config/default.toml`` spells out.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.errors import InputError
+from rules import RULES, RuleParams, Severity
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OutputConfig(_Strict):
+    shard_rows: Annotated[int, Field(gt=0)] = 50_000
+    """Rows per Parquet shard in clean/, rejected/ and quarantine/."""
+
+    compression: str = "zstd"
+    """Parquet compression codec."""
+
+
+class DedupConfig(_Strict):
+    exact: bool = True
+    """Reject rows whose normalised (instruction, input, output) repeats an earlier survivor."""
+
+
+class Config(_Strict):
+    severity: dict[str, Severity] = {}
+    """Per-rule override of the rule's default severity: "drop", "flag" or "off"."""
+
+    rules: RuleParams = RuleParams()
+    dedup: DedupConfig = DedupConfig()
+    output: OutputConfig = OutputConfig()
+
+    @field_validator("severity")
+    @classmethod
+    def _known_rules(cls, value: dict[str, Severity]) -> dict[str, Severity]:
+        unknown = sorted(set(value) - set(RULES))
+        if unknown:
+            raise ValueError(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(sorted(RULES))}")
+        return value
+
+    def severity_of(self, rule_name: str) -> Severity:
+        return self.severity.get(rule_name, RULES[rule_name].severity)
+
+    def active_rules(self) -> list[str]:
+        """Rule names that run, in a stable order."""
+        return [name for name in sorted(RULES) if self.severity_of(name) is not Severity.OFF]
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and check a config file; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read config {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"config {path} is not valid TOML: {error}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or '(top level)'}: {e['msg']}" for e in error.errors()
+        )
+        raise InputError(f"config {path}: {problems}") from None

@@ -1,0 +1,36 @@
+"""Decide: collapse the rule columns into ``_reasons`` (drop) and ``_flags`` (flag).
+
+A row with any reason goes to rejected/; the rule columns themselves are kept
+until the report has counted them, then dropped at write time.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipeline import columns as C
+from pipeline.config import Config
+from rules import Severity
+
+
+def _fired(names: list[str]) -> pl.Expr:
+    if not names:
+        return pl.lit([], dtype=pl.List(pl.String))
+    return pl.concat_list(pl.when(pl.col(C.rule_column(n))).then(pl.lit(n)) for n in names).list.drop_nulls()
+
+
+def decide(lf: pl.LazyFrame, config: Config) -> pl.LazyFrame:
+    active = config.active_rules()
+    drop = [n for n in active if config.severity_of(n) is Severity.DROP]
+    flag = [n for n in active if config.severity_of(n) is Severity.FLAG]
+    dedup_reason = pl.concat_list(pl.col(C.DEDUP_REASON)).list.drop_nulls()
+    return lf.with_columns(
+        pl.concat_list(_fired(drop), dedup_reason).alias(C.REASONS),
+        _fired(flag).alias(C.FLAGS),
+    )
+
+
+def split(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(clean, rejected), both in load order."""
+    is_rejected = pl.col(C.REASONS).list.len() > 0
+    return frame.filter(~is_rejected), frame.filter(is_rejected)

@@ -1,0 +1,209 @@
+"""Load: turn every INPUT (file, glob, directory, saved or hub dataset) into raw
+records that carry their lineage.
+
+Nothing is judged here beyond "did it parse": a JSONL line that is not JSON still
+becomes a record (with its parse error) so that validate can quarantine it, and
+rows in always equals clean + rejected + quarantined.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import polars as pl
+
+from pipeline.errors import InputError
+
+SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".csv")
+HUB_PREFIX = "hf:"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    source: str
+    row: int
+    value: Any  # the parsed record; None when it did not parse
+    raw: str  # the record's text as read (kept for quarantine)
+    parse_error: str | None = None
+
+
+def expand_inputs(inputs: list[str]) -> list[str]:
+    """Resolve globs and directories into a sorted, de-duplicated list of sources.
+
+    A directory saved by ``datasets.save_to_disk`` is one source; any other
+    directory contributes every supported file below it.
+    """
+    sources: list[str] = []
+    for given in inputs:
+        if given.startswith(HUB_PREFIX):
+            sources.append(given)
+            continue
+        path = Path(given)
+        if path.is_dir():
+            sources.extend([given] if _is_saved_dataset(path) else _files_below(path))
+        elif path.exists():
+            sources.append(given)
+        elif glob.has_magic(given):
+            matches = sorted(m for m in glob.glob(given, recursive=True) if Path(m).is_file() or Path(m).is_dir())
+            if not matches:
+                raise InputError(f"no files match {given}")
+            sources.extend(expand_inputs(matches))
+        else:
+            raise InputError(f"input not found: {given}")
+    return list(dict.fromkeys(sources))
+
+
+def _is_saved_dataset(path: Path) -> bool:
+    return (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists()
+
+
+def _files_below(directory: Path) -> list[str]:
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    return [str(p) for p in files if not any(part.startswith(".") for part in p.relative_to(directory).parts)]
+
+
+def read_source(source: str) -> Iterator[RawRecord]:
+    """Yield the raw records of one source, in order."""
+    if source.startswith(HUB_PREFIX):
+        yield from _read_hub(source)
+        return
+    path = Path(source)
+    if path.is_dir():
+        yield from _read_saved_dataset(source)
+        return
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"{source}: unsupported file type {suffix or '(none)'}; expected one of {', '.join(SUFFIXES)}")
+    try:
+        if suffix == ".json":
+            yield from _read_json_array(source, path.read_bytes())
+        elif suffix in (".jsonl", ".ndjson"):
+            yield from _read_json_lines(source, path.read_bytes())
+        elif suffix == ".parquet":
+            yield from _read_table(source, _read_parquet(path))
+        else:
+            yield from _read_table(source, _read_csv(path))
+    except PermissionError:
+        raise InputError(f"cannot read {source}: permission denied") from None
+
+
+def _decode(data: bytes) -> str:
+    # Invalid UTF-8 must never crash a run: undecodable bytes become U+FFFD and the
+    # record goes on to validation like any other.
+    return data.decode("utf-8", errors="replace")
+
+
+def _read_json_array(source: str, data: bytes) -> Iterator[RawRecord]:
+    text = _decode(data).lstrip("\ufeff")
+    if not text.strip():
+        return  # an empty file is an empty, valid source
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as error:
+        # The file as a whole is one unparseable record: record 0 of that source.
+        yield RawRecord(source, 0, None, _clip(text), f"file is not valid JSON: {error}")
+        return
+    if isinstance(parsed, dict) and len(parsed) == 1 and isinstance(next(iter(parsed.values())), list):
+        parsed = next(iter(parsed.values()))  # {"data": [...]} wrappers are common
+    if not isinstance(parsed, list):
+        yield RawRecord(source, 0, None, _clip(text), f"expected a JSON array of records, found {type(parsed).__name__}")
+        return
+    for index, value in enumerate(parsed):
+        yield RawRecord(source, index, value, "")
+
+
+def _read_json_lines(source: str, data: bytes) -> Iterator[RawRecord]:
+    for index, line in enumerate(data.split(b"\n")):
+        text = _decode(line).strip().lstrip("\ufeff")
+        if not text:
+            continue  # blank lines are not records
+        try:
+            yield RawRecord(source, index, json.loads(text), text)
+        except json.JSONDecodeError as error:
+            yield RawRecord(source, index, None, _clip(text), f"line is not valid JSON: {error}")
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path)
+    except Exception as error:  # polars raises several types for a corrupt file
+        raise _CorruptFile(f"not a readable Parquet file: {error}") from None
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    try:
+        # Every cell as text: CSV cannot tell a number from a string, so types are
+        # not judged here, and an empty cell means an empty string.
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", missing_utf8_is_empty_string=True)
+    except pl.exceptions.NoDataError:
+        return pl.DataFrame()
+    except Exception as error:
+        raise _CorruptFile(f"not a readable CSV file: {error}") from None
+    return frame
+
+
+class _CorruptFile(Exception):
+    pass
+
+
+def _read_table(source: str, frame: pl.DataFrame) -> Iterator[RawRecord]:
+    for index, value in enumerate(frame.iter_rows(named=True)):
+        yield RawRecord(source, index, value, "")
+
+
+def _read_saved_dataset(source: str) -> Iterator[RawRecord]:
+    import datasets
+
+    try:
+        loaded = datasets.load_from_disk(source)
+    except Exception as error:
+        raise InputError(f"cannot load saved dataset {source}: {error}") from None
+    yield from _read_dataset_rows(source, loaded)
+
+
+def _read_hub(source: str) -> Iterator[RawRecord]:
+    """``hf:NAME`` or ``hf:NAME:SPLIT`` through ``datasets.load_dataset``."""
+    import datasets
+
+    name, _, split = source[len(HUB_PREFIX) :].partition(":")
+    if not name:
+        raise InputError(f"{source}: expected hf:NAME or hf:NAME:SPLIT")
+    try:
+        loaded = datasets.load_dataset(name, split=split or "train")
+    except Exception as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"cannot load {source} from the Hugging Face hub: {first_line}") from None
+    yield from _read_dataset_rows(source, loaded)
+
+
+def _read_dataset_rows(source: str, loaded) -> Iterator[RawRecord]:
+    import datasets
+
+    if isinstance(loaded, datasets.DatasetDict):
+        if "train" not in loaded:
+            raise InputError(f"{source}: dataset has splits {', '.join(loaded)}; none is 'train'")
+        loaded = loaded["train"]
+    for index, value in enumerate(loaded):
+        yield RawRecord(source, index, value, "")
+
+
+def load_records(sources: list[str], say: Callable[[str], None] = print) -> list[RawRecord]:
+    """Every raw record of every source, in source order then record order."""
+    records: list[RawRecord] = []
+    for number, source in enumerate(sources, start=1):
+        say(f"  reading {source} ({number}/{len(sources)})")
+        try:
+            records.extend(read_source(source))
+        except _CorruptFile as error:
+            raw = _clip(_decode(Path(source).read_bytes()[:2000]))
+            records.append(RawRecord(source, 0, None, raw, str(error)))
+    return records
+
+
+def _clip(text: str, limit: int = 2000) -> str:
+    """Quarantine keeps the raw text, but not megabytes of it for one broken file."""
+    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more characters]"

@@ -1,0 +1,97 @@
+"""Validate: check each raw record against the Alpaca record schema.
+
+Good records become rows of a Polars frame with lineage; bad ones become
+quarantine rows holding the raw text and an error that names the field.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
+
+from pipeline import columns as C
+from pipeline.load import RawRecord
+
+QUARANTINE_SCHEMA = {C.SOURCE: pl.String, C.ROW: pl.Int64, C.RAW: pl.String, C.ERROR: pl.String}
+CORE_SCHEMA = {"instruction": pl.String, "input": pl.String, "output": pl.String}
+
+
+class InstructionRecord(BaseModel):
+    """One Alpaca record. Extra fields are allowed and pass through untouched.
+
+    ``input`` may be missing or null (it becomes ""); ``output`` must be present,
+    but may be empty: an empty output is a quality problem for the rules, not a
+    schema error, so it lands in rejected/ with a reason people can count.
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    instruction: StrictStr
+    input: StrictStr | None = None
+    output: StrictStr
+
+    @field_validator("instruction")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for problem in error.errors():
+        field = ".".join(str(p) for p in problem["loc"]) or "record"
+        parts.append(f"{field}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+def _raw_text(record: RawRecord) -> str:
+    if record.raw:
+        return record.raw
+    return json.dumps(record.value, ensure_ascii=False, default=str)
+
+
+def check(record: RawRecord) -> tuple[dict[str, Any] | None, str | None]:
+    """The validated row, or the reason it goes to quarantine."""
+    if record.parse_error is not None:
+        return None, record.parse_error
+    if not isinstance(record.value, dict):
+        return None, f"record is not a JSON object (found {type(record.value).__name__})"
+    clashes = sorted(key for key in record.value if key in C.RESERVED or key.startswith(C.RULE_PREFIX))
+    if clashes:
+        return None, f"field name(s) reserved for the pipeline's own columns: {', '.join(clashes)}"
+    try:
+        model = InstructionRecord.model_validate(record.value)
+    except ValidationError as error:
+        return None, _describe(error)
+    row = dict(record.value)
+    row["input"] = model.input or ""
+    return row, None
+
+
+def validate(records: list[RawRecord]) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Split raw records into (valid rows with lineage, quarantine rows)."""
+    valid: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    for order, record in enumerate(records):
+        row, error = check(record)
+        if error is None:
+            row[C.SOURCE], row[C.ROW], row[C.ORDER] = record.source, record.row, order
+            valid.append(row)
+        else:
+            quarantined.append({C.SOURCE: record.source, C.ROW: record.row, C.RAW: _raw_text(record), C.ERROR: error})
+    return _frame(valid).lazy(), pl.DataFrame(quarantined, schema=QUARANTINE_SCHEMA)
+
+
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    lineage = {C.SOURCE: pl.String, C.ROW: pl.Int64, C.ORDER: pl.Int64}
+    if not rows:
+        return pl.DataFrame(schema={**CORE_SCHEMA, **lineage})
+    # Extra fields differ from source to source: a field missing in some rows is
+    # null there, and a field with mixed types is widened rather than failing.
+    frame = pl.DataFrame(rows, infer_schema_length=None, strict=False)
+    return frame.with_columns(pl.col(name).cast(dtype) for name, dtype in {**CORE_SCHEMA, **lineage}.items())

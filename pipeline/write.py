@@ -1,0 +1,112 @@
+"""Write: Parquet shards, the optional Alpaca export, and atomic publication.
+
+Everything is written into a hidden sibling directory first and swapped into
+place at the end, so a run that fails midway leaves the previous output intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import polars as pl
+
+from pipeline import columns as C
+from pipeline.config import OutputConfig
+
+INTERNAL = [C.ORDER, C.DEDUP_REASON]
+EXPORT_FORMATS = ("alpaca-json", "alpaca-jsonl")
+
+
+def user_columns(frame: pl.DataFrame) -> list[str]:
+    """The input's own fields: instruction, input, output, then extras in input order."""
+    extras = [c for c in frame.columns if not c.startswith("_") and c not in C.FIELDS]
+    return [*C.FIELDS, *extras]
+
+
+def clean_columns(frame: pl.DataFrame) -> list[str]:
+    return [*user_columns(frame), C.SOURCE, C.ROW, C.REPAIRS, C.FLAGS]
+
+
+def rejected_columns(frame: pl.DataFrame) -> list[str]:
+    return [*clean_columns(frame), C.REASONS, C.CLUSTER, C.DUPLICATE_OF]
+
+
+def write_shards(frame: pl.DataFrame, directory: Path, output: OutputConfig) -> list[Path]:
+    """Write ``part-00000.parquet`` … of at most ``shard_rows`` rows each.
+
+    An empty frame still gets one (empty) shard, so readers always find the schema.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    starts = range(0, max(frame.height, 1), output.shard_rows)
+    for number, start in enumerate(starts):
+        path = directory / f"part-{number:05d}.parquet"
+        frame.slice(start, output.shard_rows).write_parquet(path, compression=output.compression, statistics=True)
+        paths.append(path)
+    return paths
+
+
+def export_alpaca(clean: pl.DataFrame, directory: Path, fmt: str) -> Path:
+    """The clean set as the plain Alpaca records trainers read."""
+    records = clean.select(C.FIELDS)
+    if fmt == "alpaca-jsonl":
+        path = directory / "clean.jsonl"
+        records.write_ndjson(path)
+    else:
+        path = directory / "clean.json"
+        path.write_text(json.dumps(records.to_dicts(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_files(root: Path, paths: list[Path]) -> list[dict]:
+    """Manifest entries: relative path, row count (for Parquet), sha256."""
+    entries = []
+    for path in sorted(paths):
+        entry = {"path": path.relative_to(root).as_posix(), "sha256": sha256_of(path), "bytes": path.stat().st_size}
+        if path.suffix == ".parquet":
+            entry["rows"] = pl.scan_parquet(path).select(pl.len()).collect().item()
+        entries.append(entry)
+    return entries
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def publishing(target: Path) -> Iterator[Path]:
+    """Yield a scratch directory; on success it replaces ``target`` as a whole.
+
+    The swap is two renames on the same filesystem: ``target`` is only ever the
+    old complete output or the new complete output. On failure the scratch
+    directory is removed and ``target`` is untouched.
+    """
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    scratch.chmod(0o755)  # mkdtemp makes it private; the output is an ordinary directory
+    try:
+        yield scratch
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    previous = target.parent / f".{target.name}.previous-{os.getpid()}"
+    if target.exists():
+        os.rename(target, previous)
+    os.rename(scratch, target)
+    shutil.rmtree(previous, ignore_errors=True)

@@ -1,0 +1,61 @@
+"""The rule mechanism: a rule is a decorated function returning a boolean Polars
+expression (True = problem), and the function's name is the rule's id.
+
+A rule whose meaning changes gets a new name (``_v2``) instead of being edited in
+place, so reports from different runs stay comparable.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable
+
+import polars as pl
+
+
+class Severity(str, Enum):
+    DROP = "drop"  # the row goes to rejected/ with the rule in _reasons
+    FLAG = "flag"  # the row stays clean; the rule is listed in _flags
+    OFF = "off"  # not evaluated (only ever set by configuration)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: Severity
+    description: str
+    build: Callable[..., pl.Expr]
+    takes_params: bool
+    highlight: str | None = None  # regex marking the offending span in report examples
+
+    def expr(self, params) -> pl.Expr:
+        """The rule's expression; a null result (null field) counts as not firing."""
+        built = self.build(params) if self.takes_params else self.build()
+        return built.fill_null(False)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(severity: Severity, highlight: str | None = None) -> Callable[[Callable[..., pl.Expr]], Callable[..., pl.Expr]]:
+    """Register a rule. The function may take one argument, the rule parameters
+    (``rules.params.RuleParams``), when it needs thresholds from the config.
+
+    ``highlight`` is an optional regex (in the common subset of Python, Rust and
+    JavaScript syntax) that marks the offending span when the report shows examples.
+    """
+
+    def register(build: Callable[..., pl.Expr]) -> Callable[..., pl.Expr]:
+        name = build.__name__
+        if name in RULES:
+            raise ValueError(f"rule {name!r} is defined twice")
+        description = inspect.cleandoc(build.__doc__ or "").split("\n\n")[0].replace("\n", " ")
+        if not description:
+            raise ValueError(f"rule {name!r} needs a docstring: it is shown in the report")
+        takes_params = len(inspect.signature(build).parameters) == 1
+        RULES[name] = Rule(name, severity, description, build, takes_params, highlight)
+        return build
+
+    return register

@@ -1,0 +1,68 @@
+"""The command-line contract: exit statuses and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from tests.conftest import write_jsonl
+
+
+def curate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+
+
+def test_missing_input_exits_2_with_one_line_naming_the_file(tmp_path):
+    result = curate("run", "missing.json", "--out", "x", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "missing.json" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_unreadable_config_exits_2(tmp_path, record):
+    write_jsonl(tmp_path / "in.jsonl", [record()])
+    (tmp_path / "bad.toml").write_text("[output]\nshard_rows = -1\n")
+    result = curate("run", "in.jsonl", "--out", "out", "--config", "bad.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "shard_rows" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_usage_error_exits_2(tmp_path):
+    result = curate("run", cwd=tmp_path)
+    assert result.returncode == 2
+
+
+def test_empty_file_gives_an_empty_valid_run(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    result = curate("run", "empty.jsonl", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["counts"] == {"rows_in": 0, "clean": 0, "rejected": 0, "quarantined": 0, "reconciled": True}
+    clean = pl.read_parquet(tmp_path / "out" / "clean" / "part-00000.parquet")
+    assert clean.height == 0 and {"instruction", "input", "output", "_source", "_row"} <= set(clean.columns)
+
+
+def test_random_bytes_are_quarantined_not_a_crash(tmp_path):
+    rng_bytes = bytes((i * 7919 + 13) % 256 for i in range(4096))
+    for name in ("noise.json", "noise.jsonl", "noise.parquet", "noise.csv"):
+        (tmp_path / name).write_bytes(rng_bytes)
+    result = curate("run", ".", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["counts"]["reconciled"]
+    assert report["counts"]["quarantined"] == report["counts"]["rows_in"] > 0
+    quarantine = pl.read_parquet(tmp_path / "out" / "quarantine")
+    assert set(quarantine["_source"].str.split("/").list.last()) >= {"noise.json", "noise.parquet"}
