@@ -1,0 +1,27 @@
+"""The two Alpaca prompt templates, exactly as in the Alpaca release.
+
+Token counting (rules) and training render prompts through these functions only,
+so "would training truncate this response?" is answered on the very text that
+training sees.
+"""
+
+from __future__ import annotations
+
+PROMPT_WITH_INPUT = (
+    "Below is an instruction that describes a task, paired with an input that provides further context. "
+    "Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n"
+)
+
+PROMPT_NO_INPUT = (
+    "Below is an instruction that describes a task. "
+    "Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n{instruction}\n\n### Response:\n"
+)
+
+
+def render_prompt(instruction: str, input: str = "") -> str:
+    """The prompt for one record; an empty input selects the template without input."""
+    if input:
+        return PROMPT_WITH_INPUT.format(instruction=instruction, input=input)
+    return PROMPT_NO_INPUT.format(instruction=instruction)
