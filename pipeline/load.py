@@ -62,8 +62,17 @@ def _is_saved_dataset(path: Path) -> bool:
 
 
 def _files_below(directory: Path) -> list[str]:
-    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-    return [str(p) for p in files if not any(part.startswith(".") for part in p.relative_to(directory).parts)]
+    """Supported files below ``directory``, sorted; saved datasets count as one source
+    (their own .json files are metadata, not records); hidden entries are skipped."""
+    found: list[str] = []
+    for entry in sorted(directory.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            found.extend([str(entry)] if _is_saved_dataset(entry) else _files_below(entry))
+        elif entry.suffix.lower() in SUFFIXES:
+            found.append(str(entry))
+    return found
 
 
 def read_source(source: str) -> Iterator[RawRecord]:
@@ -118,32 +127,35 @@ def _read_json_array(source: str, data: bytes) -> Iterator[RawRecord]:
 
 def _read_json_lines(source: str, data: bytes) -> Iterator[RawRecord]:
     for index, line in enumerate(data.split(b"\n")):
-        text = _decode(line).strip().lstrip("\ufeff")
+        raw = _decode(line).removesuffix("\r")
+        text = raw.strip().lstrip("\ufeff")
         if not text:
             continue  # blank lines are not records
         try:
-            yield RawRecord(source, index, json.loads(text), text)
+            yield RawRecord(source, index, json.loads(text), raw)
         except json.JSONDecodeError as error:
-            yield RawRecord(source, index, None, _clip(text), f"line is not valid JSON: {error}")
+            yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {error}")
 
 
 def _read_parquet(path: Path) -> pl.DataFrame:
     try:
         return pl.read_parquet(path)
-    except Exception as error:  # polars raises several types for a corrupt file
-        raise _CorruptFile(f"not a readable Parquet file: {error}") from None
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _CorruptFile(f"not a readable Parquet file: {_first_line(error)}") from None
 
 
 def _read_csv(path: Path) -> pl.DataFrame:
     try:
         # Every cell as text: CSV cannot tell a number from a string, so types are
-        # not judged here, and an empty cell means an empty string.
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", missing_utf8_is_empty_string=True)
+        # not judged here.
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
     except pl.exceptions.NoDataError:
         return pl.DataFrame()
-    except Exception as error:
-        raise _CorruptFile(f"not a readable CSV file: {error}") from None
-    return frame
+    except pl.exceptions.PolarsError as error:
+        raise _CorruptFile(f"not a readable CSV file: {_first_line(error)}") from None
+    # CSV cannot tell an empty cell from a missing value: both are "" for our fields,
+    # so an empty output reaches the rules (rejected: empty_output) instead of quarantine.
+    return frame.with_columns(pl.col(c).fill_null("") for c in ("instruction", "input", "output") if c in frame.columns)
 
 
 class _CorruptFile(Exception):
@@ -175,8 +187,7 @@ def _read_hub(source: str) -> Iterator[RawRecord]:
     try:
         loaded = datasets.load_dataset(name, split=split or "train")
     except Exception as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"cannot load {source} from the Hugging Face hub: {first_line}") from None
+        raise InputError(f"cannot load {source} from the Hugging Face hub: {_first_line(error)}") from None
     yield from _read_dataset_rows(source, loaded)
 
 
@@ -202,6 +213,11 @@ def load_records(sources: list[str], say: Callable[[str], None] = print) -> list
             raw = _clip(_decode(Path(source).read_bytes()[:2000]))
             records.append(RawRecord(source, 0, None, raw, str(error)))
     return records
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _clip(text: str, limit: int = 2000) -> str:

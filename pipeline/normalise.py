@@ -11,8 +11,10 @@ import polars as pl
 from pipeline import columns as C
 
 # Control characters except newline and tab, plus the zero-width characters that
-# survive copy-paste from web pages and break exact matching.
-_INVISIBLE = r"[\p{Cc}&&[^\n\t]]|[\x{200B}\x{200C}\x{200D}\x{2060}\x{FEFF}]"
+# survive copy-paste from web pages and break exact matching (zero-width space,
+# word joiner, byte-order mark). Zero-width (non-)joiners stay: they are content in
+# emoji sequences and in Persian or Indic text.
+_INVISIBLE = r"[\p{Cc}&&[^\n\t]]|[\x{200B}\x{2060}\x{FEFF}]"
 
 # Spellings of "no input" seen in Alpaca-style data, compared after lowercasing and
 # removing brackets, punctuation and spaces: "<noinput>", "No Input", "< noinput >",

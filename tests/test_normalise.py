@@ -1,0 +1,71 @@
+"""Each normalisation, the repair it records, and text it must leave alone."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipeline.normalise import normalise
+
+
+def normalised(instruction="Say hi.", input="", output="hi") -> dict:
+    frame = pl.DataFrame({"instruction": [instruction], "input": [input], "output": [output]})
+    return normalise(frame.lazy()).collect().row(0, named=True)
+
+
+@pytest.mark.parametrize(
+    "field, raw, expected, repair",
+    [
+        ("instruction", "Cafe\u0301 names", "Café names", "nfc_instruction"),
+        ("output", "Line one\u200b and\u2060 two\ufeff", "Line one and two", "invisible_chars_output"),
+        ("output", "bell\x07 and escape\x1b[0m", "bell and escape[0m", "invisible_chars_output"),
+        ("output", "Windows\r\nline", "Windows\nline", "invisible_chars_output"),
+        ("instruction", "  Say hi.  \n", "Say hi.", "whitespace_instruction"),
+        ("output", "answer   \n\n", "answer", "whitespace_output"),
+        ("input", "\tindented input ", "indented input", "whitespace_input"),
+    ],
+)
+def test_repairs(field, raw, expected, repair):
+    row = normalised(**{field: raw})
+    assert row[field] == expected
+    assert repair in row["_repairs"]
+
+
+@pytest.mark.parametrize(
+    "field, text",
+    [
+        ("output", "def f():\n\treturn 1"),  # tabs and newlines are content
+        ("output", "    indented first line of code"),  # leading space of output kept
+        ("instruction", "Café"),  # already NFC
+        ("output", "👩‍💻 works"),  # the joiner inside an emoji sequence is content
+        ("input", "می‌خواهم"),  # so is a Persian zero-width non-joiner
+    ],
+)
+def test_text_left_alone(field, text):
+    row = normalised(**{field: text})
+    assert row[field] == text
+    assert row["_repairs"] == []
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["<noinput>", "No input", "<No Input>", "noinput", "N/A", "None", "< noinput >", "No input.", "[noinput]",
+     "(No input)", "No input required.", "\\<noinput\\>", '"<noinput>"', "<ninput>", "n/a", "Noinput", "{\\noinput}"],
+)
+def test_empty_input_spellings_become_empty(spelling):
+    row = normalised(input=spelling)
+    assert row["input"] == ""
+    assert "empty_input_spelling" in row["_repairs"]
+
+
+@pytest.mark.parametrize("real_input", ["No", "Input: 2", "none of the above", "- Desert\n- Elephant", "-6.2", "NASA"])
+def test_real_inputs_are_not_mistaken_for_empty(real_input):
+    assert normalised(input=real_input)["input"] == real_input
+
+
+def test_already_clean_frame_is_unchanged():
+    frame = pl.DataFrame({"instruction": ["Say hi."], "input": ["Bob"], "output": ["Hi Bob!"]})
+    result = normalise(frame.lazy()).collect()
+    assert_frame_equal(result.drop("_repairs"), frame)
+    assert result["_repairs"].to_list() == [[]]

@@ -1,0 +1,148 @@
+"""Whole runs: outputs, reconciliation, determinism, atomic publication, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline import run as run_module
+from pipeline.config import Config, OutputConfig, load_config
+from pipeline.run import ReconciliationError, check_reconciled, run
+from pipeline.write import sha256_of
+from tests.conftest import ALPACA_5000, needs_reference, write_jsonl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def mixed_input(tmp_path, record):
+    """Good rows, an exact duplicate, an empty output and two malformed lines."""
+    return write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            record(id=1),
+            record(instruction="Give a synonym for happy.", output="Joyful.", id=2),
+            record(instruction="Name three primary colours.", output="red, yellow and blue.  ", id=3),
+            record(instruction="Summarise the text.", input="<noinput>", output="", id=4),
+            "{not json",
+            {"instruction": "No output field"},
+        ],
+    )
+
+
+def run_quietly(inputs, out, config=None, **kwargs):
+    return run([str(p) for p in inputs], out, config or Config(), quiet=True, **kwargs)
+
+
+def test_rows_go_to_exactly_one_place(mixed_input, tmp_path):
+    report = run_quietly([mixed_input], tmp_path / "out")
+    assert report["counts"] == {"rows_in": 6, "clean": 2, "rejected": 2, "quarantined": 2, "reconciled": True}
+    rejected = pl.read_parquet(tmp_path / "out" / "rejected")
+    assert sorted(map(tuple, rejected["_reasons"].to_list())) == [("empty_output",), ("exact_duplicate",)]
+    duplicate = rejected.filter(pl.col("_reasons").list.contains("exact_duplicate")).row(0, named=True)
+    # The survivor is the better row: same text up to case and spacing, read first.
+    assert duplicate["_duplicate_of"] == {"_source": str(mixed_input), "_row": 0}
+    assert duplicate["id"] == 3
+
+
+def test_clean_columns_and_lineage(mixed_input, tmp_path):
+    run_quietly([mixed_input], tmp_path / "out")
+    clean = pl.read_parquet(tmp_path / "out" / "clean" / "part-00000.parquet")
+    assert clean.columns[:4] == ["instruction", "input", "output", "id"]
+    assert {"_source", "_row", "_repairs", "_flags"} <= set(clean.columns)
+    assert not any(c.startswith("_rule_") or c == "_order" for c in clean.columns)
+    assert clean["_row"].to_list() == [0, 1]
+    quarantine = pl.read_parquet(tmp_path / "out" / "quarantine")
+    assert quarantine.columns == ["_source", "_row", "_raw", "_error"]
+    assert quarantine["_row"].to_list() == [4, 5]
+
+
+def test_reconciliation_check_refuses_lost_rows():
+    with pytest.raises(ReconciliationError):
+        check_reconciled({"rows_in": 5, "clean": 2, "rejected": 1, "quarantined": 1})
+
+
+def test_manifest_lists_every_file_with_rows_and_sha256(mixed_input, tmp_path):
+    run_quietly([mixed_input], tmp_path / "out")
+    out = tmp_path / "out"
+    manifest = json.loads((out / "manifest.json").read_text())
+    listed = {entry["path"]: entry for entry in manifest["files"]}
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    assert set(listed) == on_disk
+    assert listed["clean/part-00000.parquet"]["rows"] == 2
+    for path, entry in listed.items():
+        assert entry["sha256"] == sha256_of(out / path)
+
+
+def test_shard_size(tmp_path, record):
+    path = write_jsonl(tmp_path / "in.jsonl", [record(instruction=f"Task number {i}.") for i in range(7)])
+    config = Config(output=OutputConfig(shard_rows=3))
+    run_quietly([path], tmp_path / "out", config)
+    shards = sorted((tmp_path / "out" / "clean").iterdir())
+    assert [p.name for p in shards] == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    assert [pl.read_parquet(p).height for p in shards] == [3, 3, 1]
+
+
+def test_same_input_gives_byte_identical_shards(mixed_input, tmp_path):
+    run_quietly([mixed_input], tmp_path / "a")
+    run_quietly([mixed_input], tmp_path / "b")
+    shards = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.parquet"))
+    assert shards
+    for shard in shards:
+        assert sha256_of(tmp_path / "a" / shard) == sha256_of(tmp_path / "b" / shard)
+
+
+def test_failed_run_leaves_previous_output_intact(mixed_input, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    run_quietly([mixed_input], out)
+    before = {p: sha256_of(p) for p in out.rglob("*") if p.is_file()}
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(run_module, "write_json", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_quietly([mixed_input], out)
+    assert {p: sha256_of(p) for p in out.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "scratch directory cleaned up"
+
+
+@pytest.mark.parametrize("fmt, name", [("alpaca-json", "clean.json"), ("alpaca-jsonl", "clean.jsonl")])
+def test_export_alpaca(mixed_input, tmp_path, fmt, name):
+    run_quietly([mixed_input], tmp_path / "out", export=fmt)
+    text = (tmp_path / "out" / name).read_text()
+    records = json.loads(text) if fmt == "alpaca-json" else [json.loads(line) for line in text.splitlines()]
+    assert records == [
+        {"instruction": "Name three primary colours.", "input": "", "output": "Red, yellow and blue."},
+        {"instruction": "Give a synonym for happy.", "input": "", "output": "Joyful."},
+    ]
+
+
+def test_shipped_config_files_load_and_match_the_defaults():
+    configs = sorted((ROOT / "config").glob("*.toml"))
+    assert configs
+    for path in configs:
+        load_config(path)
+    assert load_config(ROOT / "config" / "default.toml") == Config()
+
+
+@needs_reference()
+@pytest.mark.slow
+def test_alpaca_5000_end_to_end(tmp_path):
+    report = run_quietly([ALPACA_5000], tmp_path / "out")
+    counts = report["counts"]
+    assert counts["rows_in"] == 5000 and counts["reconciled"]
+    raw = pl.DataFrame(json.loads(ALPACA_5000.read_text()))
+    spelled_empty = raw.filter(
+        pl.col("input").str.contains(r"(?i)^\W*no\s*input\W*$|^\W*n/?a\W*$|^none$|noinput")
+    ).height
+    assert report["repairs"]["empty_input_spelling"] >= spelled_empty > 50
+    written = pl.concat(
+        [pl.read_parquet(tmp_path / "out" / part).select("input") for part in ("clean", "rejected")]
+    )
+    assert written.height == counts["clean"] + counts["rejected"]
+    left = written.filter(pl.col("input").str.contains(r"(?i)^\W*no\s*input\W*$|noinput|^\W*n/a\W*$"))
+    assert left.is_empty(), left["input"].to_list()
