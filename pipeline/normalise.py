@@ -38,8 +38,12 @@ _EMPTY_INPUT_KEYS = [
 ]
 
 
-def _nfc(column: str) -> pl.Expr:
-    return pl.col(column).str.normalize("NFC")
+def _nfc(text: pl.Series) -> pl.Series:
+    """NFC, paid for only by the rows that hold non-ASCII text (ASCII is always NFC)."""
+    needs = text.str.contains(r"[^\x00-\x7F]").fill_null(False)
+    if not needs.any():
+        return text
+    return text.scatter(needs.arg_true(), text.filter(needs).str.normalize("NFC"))
 
 
 def _without_invisible(text: pl.Expr) -> pl.Expr:
@@ -59,22 +63,21 @@ def is_empty_input_spelling(text: pl.Expr) -> pl.Expr:
 
 
 def normalise(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Apply each repair in turn, keeping each intermediate text as a temporary column
+    so that every step is computed once and compared with the step before it."""
+    steps = {"nfc": lambda c: pl.col(c).map_batches(_nfc, return_dtype=pl.String),
+             "invisible_chars": lambda c: _without_invisible(pl.col(f"_nfc_{c}")),
+             "whitespace": lambda c: _trimmed(c, pl.col(f"_invisible_chars_{c}"))}
+    previous = {c: c for c in C.FIELDS}
     repairs: list[pl.Expr] = []
-    steps: dict[str, pl.Expr] = {}
-    for column in C.FIELDS:
-        original = pl.col(column)
-        nfc = _nfc(column)
-        visible = _without_invisible(nfc)
-        trimmed = _trimmed(column, visible)
-        steps[column] = trimmed
-        repairs += [
-            pl.when(nfc != original).then(pl.lit(f"nfc_{column}")),
-            pl.when(visible != nfc).then(pl.lit(f"invisible_chars_{column}")),
-            pl.when(trimmed != visible).then(pl.lit(f"whitespace_{column}")),
-        ]
-    empty_input = is_empty_input_spelling(steps["input"]) & (steps["input"] != "")
+    for step, build in steps.items():
+        lf = lf.with_columns(build(c).alias(f"_{step}_{c}") for c in C.FIELDS)
+        for c in C.FIELDS:
+            repairs.append(pl.when(pl.col(f"_{step}_{c}") != pl.col(previous[c])).then(pl.lit(f"{step}_{c}")))
+            previous[c] = f"_{step}_{c}"
+    final = {c: pl.col(previous[c]) for c in C.FIELDS}
+    empty_input = is_empty_input_spelling(final["input"]) & (final["input"] != "")
     repairs.append(pl.when(empty_input).then(pl.lit("empty_input_spelling")))
-    steps["input"] = pl.when(empty_input).then(pl.lit("")).otherwise(steps["input"])
-    return lf.with_columns(
-        pl.concat_list(repairs).list.drop_nulls().alias(C.REPAIRS),
-    ).with_columns(**steps)
+    final["input"] = pl.when(empty_input).then(pl.lit("")).otherwise(final["input"])
+    temporary = [f"_{step}_{c}" for step in steps for c in C.FIELDS]
+    return lf.with_columns(pl.concat_list(repairs).list.drop_nulls().alias(C.REPAIRS), **final).drop(temporary)
