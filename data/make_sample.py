@@ -339,12 +339,14 @@ def near_duplicate() -> list[dict]:
 
 
 def conflicting_output() -> list[dict]:
-    """Same instruction and input as a good record, a different answer."""
-    question = find("Convert this sentence into a question.", "The train to Edinburgh leaves at nine o'clock.")
+    """Same instruction and input as a good record, a different answer. Like the
+    copies above, each refers to a record in the untouched head of the file, so the
+    original is always read first."""
+    active = find("Rewrite the sentence in the active voice.", "The window was broken by a stray football.")
     review = find(SENTIMENT, "The battery lasts all day and the screen is gorgeous. Best phone I've owned.")
     speed = find("A train travels 240 km in 3 hours. What is its average speed?")
     return [
-        {**record(question), "output": "Is the train to Edinburgh leaving at nine o'clock?"},
+        {**record(active), "output": "A stray football smashed the window."},
         {**record(review), "output": "Neutral"},
         {**record(speed), "output": "The average speed is 720 km/h."},
     ]
