@@ -69,15 +69,21 @@ def repairs_section(frame: pl.DataFrame) -> dict[str, int]:
     return count_reasons(frame, C.REPAIRS)
 
 
+def error_kind(error: pl.Expr) -> pl.Expr:
+    """The error without its particulars, for counting: "output: Field required",
+    "line is not valid JSON", "record is not a JSON object"."""
+    first = error.str.split("; ").list.first()
+    general = first.str.replace(r"\s*\(.*", "").str.split(": ").list.first()
+    is_field = first.str.contains(r"^(instruction|input|output): ")
+    return pl.when(is_field).then(first).otherwise(general)
+
+
 def quarantine_section(quarantine: pl.DataFrame, limit: int = 10) -> dict:
-    errors = quarantine.get_column(C.ERROR).str.split(":").list.first() if quarantine.height else pl.Series([], dtype=pl.String)
-    by_field = errors.value_counts(sort=True).iter_rows() if quarantine.height else []
+    kinds = quarantine.select(error_kind(pl.col(C.ERROR)).alias("kind"))["kind"].value_counts()
     return {
         "count": quarantine.height,
-        "by_error": {str(name): int(n) for name, n in by_field},
-        "examples": [
-            {**row, C.RAW: _clip(row[C.RAW])} for row in quarantine.head(limit).to_dicts()
-        ],
+        "by_error": {str(k): int(n) for k, n in sorted(kinds.iter_rows(), key=lambda item: (-item[1], item[0]))},
+        "examples": [{**row, C.RAW: _clip(row[C.RAW])} for row in quarantine.head(limit).to_dicts()],
     }
 
 

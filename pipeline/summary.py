@@ -8,26 +8,29 @@ from pathlib import Path
 from pipeline.errors import InputError
 
 
+LABEL_WIDTH = 44
+
+
+def _line(label: str, count: int | float, rows_in: int | None = None, indent: int = 0) -> str:
+    label = (" " * indent + label)[:LABEL_WIDTH]
+    number = f"{count:>9.2f}" if isinstance(count, float) else f"{count:>9,}"
+    share = f"  {count / rows_in:6.1%}" if rows_in else ""
+    return f"{label:<{LABEL_WIDTH}}{number}{share}"
+
+
 def summary_lines(report: dict) -> list[str]:
     counts = report["counts"]
     rows_in = counts["rows_in"] or 1
-    lines = [
-        f"{'rows in':<28}{counts['rows_in']:>9}",
-        f"{'clean':<28}{counts['clean']:>9}  {counts['clean'] / rows_in:6.1%}",
-        f"{'rejected':<28}{counts['rejected']:>9}  {counts['rejected'] / rows_in:6.1%}",
-    ]
-    for reason, n in report["rejected_by_reason"].items():
-        lines.append(f"  {reason:<26}{n:>9}")
-    lines.append(f"{'quarantined':<28}{counts['quarantined']:>9}  {counts['quarantined'] / rows_in:6.1%}")
-    for error, n in report["quarantine"]["by_error"].items():
-        lines.append(f"  {error[:26]:<26}{n:>9}")
+    lines = [_line("rows in", counts["rows_in"]), _line("clean", counts["clean"], rows_in)]
+    lines.append(_line("rejected", counts["rejected"], rows_in))
+    lines += [_line(reason, n, indent=2) for reason, n in report["rejected_by_reason"].items()]
+    lines.append(_line("quarantined", counts["quarantined"], rows_in))
+    lines += [_line(error, n, indent=2) for error, n in report["quarantine"]["by_error"].items()]
     if report["flagged_by_rule"]:
-        lines.append(f"{'flagged (kept in clean)':<28}")
-        for rule, n in report["flagged_by_rule"].items():
-            lines.append(f"  {rule:<26}{n:>9}")
-    total = report["timings_s"].get("total")
-    if total is not None:
-        lines.append(f"{'seconds':<28}{total:>9.2f}")
+        lines.append("flagged (kept in clean)")
+        lines += [_line(rule, n, indent=2) for rule, n in report["flagged_by_rule"].items()]
+    if "total" in report["timings_s"]:
+        lines.append(_line("seconds", float(report["timings_s"]["total"])))
     return lines
 
 

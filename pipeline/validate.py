@@ -45,7 +45,8 @@ def _describe(error: ValidationError) -> str:
     parts = []
     for problem in error.errors():
         field = ".".join(str(p) for p in problem["loc"]) or "record"
-        parts.append(f"{field}: {problem['msg']}")
+        message = problem["msg"].removeprefix("Value error, ")  # pydantic's prefix for our own checks
+        parts.append(f"{field}: {message}")
     return "; ".join(parts)
 
 

@@ -23,7 +23,7 @@ GOOD = {"instruction": "Add 2 and 3.", "input": "", "output": "5"}
         ('{"instruction": "Add 2 and 3.", "output": 5}', "output: Input should be a valid string"),
         ('{"instruction": ["Add"], "output": "5"}', "instruction: Input should be a valid string"),
         ('{"instruction": "Add.", "input": {"a": 1}, "output": "5"}', "input: Input should be a valid string"),
-        ('{"instruction": "   ", "output": "5"}', "instruction: Value error, must not be blank"),
+        ('{"instruction": "   ", "output": "5"}', "instruction: must not be blank"),
         ('{"instruction": "Add.", "output": null}', "output: Input should be a valid string"),
         ('{"instruction": "Add.", "output": "5", "_source": "x"}', "field name(s) reserved for the pipeline's own columns: _source"),
     ],
