@@ -12,6 +12,7 @@ million-row run is as small as one of a thousand rows.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -22,12 +23,13 @@ from pathlib import PurePath
 FIELDS = ("instruction", "input", "output")
 MAX_RULE_EXAMPLES = 3
 MAX_QUARANTINE_EXAMPLES = 10
-MAX_DEDUP_EXAMPLES = 8
-MAX_REMOVED_PER_CLUSTER = 3
+MAX_DEDUP_EXAMPLES = 6
+MAX_REMOVED_PER_CLUSTER = 2
 MAX_LANGUAGES = 15
 MAX_MATCHES = 20
 SNIPPET_CHARS = 240
 CONTEXT_BEFORE = 60
+DIFF_CHARS = 400  # a near-duplicate is compared word by word over its first characters only
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -90,7 +92,11 @@ mark{background:#ffe066;color:inherit;border-radius:2px;padding:0 1px}
 tr.zero td{color:var(--muted)}
 .cell-bar{display:inline-block;height:10px;background:var(--neutral);border-radius:2px;vertical-align:middle;opacity:.75}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:8px 28px}
-.pair{display:grid;grid-template-columns:1fr 1fr;gap:10px;margin:6px 0 16px}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:10px;margin:6px 0 16px;align-items:start}
+.pair .card.removed{margin-bottom:8px}
+.side{display:flex;flex-wrap:wrap;gap:0 40px;align-items:flex-start}
+.legend{display:flex;gap:18px;font-size:13px;color:var(--muted);margin:2px 0 10px}
+.legend i{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:5px;vertical-align:-1px}
 .card{border:1px solid var(--line);border-radius:8px;padding:8px 10px}
 .card.survivor{border-left:4px solid var(--clean)}.card.removed{border-left:4px solid var(--reject)}
 .card .ex{max-width:none;background:none;padding:0}
@@ -188,9 +194,9 @@ def match_spans(text: str, pattern: re.Pattern | None) -> list[tuple[int, int]]:
     return spans
 
 
-def marked(text: str, spans: list[tuple[int, int]], limit: int = SNIPPET_CHARS) -> str:
-    """A window of ``text`` around the first match, matches wrapped in <mark>."""
-    start = max(0, spans[0][0] - CONTEXT_BEFORE) if spans else 0
+def marked(text: str, spans: list[tuple[int, int]], limit: int = SNIPPET_CHARS, anchor: bool = True) -> str:
+    """A window of ``text`` (around the first match when ``anchor``), matches wrapped in <mark>."""
+    start = max(0, spans[0][0] - CONTEXT_BEFORE) if spans and anchor else 0
     end = min(len(text), start + limit)
     out = ["…" if start else ""]
     cursor = start
@@ -207,8 +213,8 @@ def marked(text: str, spans: list[tuple[int, int]], limit: int = SNIPPET_CHARS) 
     return "".join(out)
 
 
-def field_line(name: str, text: str | None, spans: list[tuple[int, int]], limit: int) -> str:
-    body = '<span class="empty">(empty)</span>' if not (text or "").strip() else marked(text, spans, limit)
+def field_line(name: str, text: str | None, spans: list[tuple[int, int]], limit: int, anchor: bool = True) -> str:
+    body = '<span class="empty">(empty)</span>' if not (text or "").strip() else marked(text, spans, limit, anchor)
     if text and not text.strip():
         body = f'<span class="empty">(blank)</span> {visible(repr(text))}'
     return f'<span class="field">{name}</span>: {body}'
@@ -271,7 +277,9 @@ def stacked_bar(parts_: list[tuple[str, int, str]], width: int = 760) -> str:
                        f"{fmt_share(share_of(value, total))}</text>")
         x += w
     svg.append("</svg>")
-    return "".join(svg)
+    legend = "".join(f'<span><i style="background:{colour}"></i>{escape(label)} {fmt_int(value)} '
+                     f"({fmt_share(share_of(value, total))})</span>" for label, value, colour in parts_)
+    return "".join(svg) + f'<div class="legend">{legend}</div>'
 
 
 def threshold_x(value: float, edges: list[float], x0: float, bin_width: float) -> float | None:
@@ -311,14 +319,17 @@ def trimmed(edges: list[float], counts: list[int]) -> tuple[list[float], list[in
     return edges[first:last + 2], counts[first:last + 1]
 
 
-def histogram_svg(hist: dict, thresholds: list[tuple[float, str, str]] = (), unit: str = "", width: int = 480) -> str:
+def histogram_svg(hist: dict, thresholds: list[tuple[float, str, str]] = (), unit: str = "", width: int = 480,
+                  label_rows: int = 1) -> str:
     """Bars of a log-binned histogram (equal-width bins), ticks at 1, 3, 10, 30 …,
     and labelled vertical threshold lines."""
     edges, counts = hist.get("edges") or [], hist.get("counts") or []
     if not counts or len(edges) != len(counts) + 1:
         return note("no histogram")
     edges, counts = trimmed(list(edges), list(counts))
-    height, left, right, top, bottom = 200, 48, 14, 34, 34
+    height, left, right, bottom = 200, 48, 14, 34
+    top = 18 + 13 * max(len(thresholds), label_rows)  # one label row per threshold, above the bars
+    height += top - 31
     plot_w, plot_h = width - left - right, height - top - bottom
     bin_w = plot_w / len(counts)
     peak = max(counts) or 1
@@ -349,9 +360,9 @@ def histogram_svg(hist: dict, thresholds: list[tuple[float, str, str]] = (), uni
         beyond = " →" if value > edges[-1] else " ←" if value < edges[0] else ""
         anchor = "end" if x > left + plot_w * 0.6 else "start"
         dx = -4 if anchor == "end" else 4
-        svg.append(f'<line x1="{x:.1f}" y1="{top - 6 + 13 * n}" x2="{x:.1f}" y2="{top + plot_h}" stroke="{colour}" '
+        svg.append(f'<line x1="{x:.1f}" y1="{18 + 13 * n - 10}" x2="{x:.1f}" y2="{top + plot_h}" stroke="{colour}" '
                    f'stroke-width="2" stroke-dasharray="5 3"/>')
-        svg.append(f'<text x="{x + dx:.1f}" y="{top - 10 + 13 * n}" text-anchor="{anchor}" '
+        svg.append(f'<text x="{x + dx:.1f}" y="{18 + 13 * n}" text-anchor="{anchor}" '
                    f'style="fill:{colour};font-weight:600">{escape(label)}{beyond}</text>')
     svg.append("</svg>")
     return "".join(svg)
@@ -441,11 +452,13 @@ def simple_table(headers: list[str], rows: list[tuple[str, int]], total: int | N
     if total:
         head += '<th class="num">share</th><th></th>'
     body = []
+    largest = max((n for _, n in rows), default=0)
     for label, n in rows:
         cells = f"<td>{escape(str(label))}</td>{num_cell(n)}"
         if total:
             share = share_of(n, total)
-            cells += f'{num_cell(round(share, 6), fmt_share(share))}<td><span class="cell-bar" style="width:{160 * share:.0f}px"></span></td>'
+            cells += (f'{num_cell(round(share, 6), fmt_share(share))}'
+                      f'<td><span class="cell-bar" style="width:{160 * share_of(n, largest):.0f}px"></span></td>')
         body.append(f'<tr data-label="{escape(str(label))}">{cells}</tr>')
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -492,6 +505,7 @@ def tokens_part(tokens: dict | None) -> str:
                    f'<th class="num">rows truncated</th></tr></thead><tbody>{trunc_rows}</tbody></table>') if truncated else ""
     outliers = tokens.get("outlier_thresholds", {})
     charts = []
+    label_rows = max((len(outliers.get(f) or {}) for f in tokens.get("histograms", {})), default=0) + 1
     for field, hist in tokens.get("histograms", {}).items():
         lines = []
         bounds = outliers.get(field) or {}
@@ -502,11 +516,11 @@ def tokens_part(tokens: dict | None) -> str:
         if field == "total" and max_seq_len is not None:
             lines.append((max_seq_len, f"max_seq_len {fmt_int(max_seq_len)}", "#d1495b"))
         charts.append(f'<div class="chart" data-field="{escape(field)}"><h3>{escape(field)} · tokens</h3>'
-                      f"{histogram_svg(hist, lines, 'tokens')}</div>")
+                      f"{histogram_svg(hist, lines, 'tokens', label_rows=label_rows)}</div>")
     return (
         f'<h3>Tokens</h3><p class="sub">Tokenizer <code>{escape(str(tokens.get("tokenizer", "?")))}</code>; '
         "total = the whole training sequence (prompt template + output).</p>"
-        + headline + stats_table(tokens.get("fields", {}), "tokens") + trunc_table
+        + headline + f'<div class="side">{stats_table(tokens.get("fields", {}), "tokens")}{trunc_table}</div>'
         + f'<div class="grid">{"".join(charts)}</div>'
     )
 
@@ -543,12 +557,45 @@ def languages_section(report: dict) -> str:
     return simple_table(["language", "rows"], shown, total, "languages")
 
 
-def dedup_card(row: dict, css: str, title: str) -> str:
+_WORDS = re.compile(r"\S+")
+
+
+def differing_spans(text: str, reference: str) -> list[tuple[int, int]]:
+    """Character spans of the words of ``text`` that ``reference`` does not have
+    at that place (a word-level diff), to show what a near-duplicate changed."""
+    words = [(m.group(), m.span()) for m in _WORDS.finditer(text[:DIFF_CHARS])]
+    theirs = _WORDS.findall(reference[:DIFF_CHARS])
+    matcher = difflib.SequenceMatcher(a=theirs, b=[w for w, _ in words], autojunk=False)
+    spans = []
+    for op, _, _, start, end in matcher.get_opcodes():
+        if op in ("replace", "insert") and end > start:
+            spans.append((words[start][1][0], words[end - 1][1][1]))
+    return spans
+
+
+def dedup_card(row: dict, css: str, title: str, survivor: dict | None = None) -> str:
     similarity = row.get("similarity")
     extra = f' · similarity {similarity:.2f}' if isinstance(similarity, (int, float)) else ""
-    lines = "\n".join(field_line(field, row.get(field), [], 160) for field in FIELDS)
+    lines = "\n".join(
+        field_line(field, row.get(field),
+                   differing_spans(row.get(field) or "", survivor.get(field) or "") if survivor else [], 160, anchor=False)
+        for field in FIELDS
+    )
     return (f'<div class="card {css}"><div class="sub"><b>{escape(title)}</b>{escape(extra)}</div>'
             f'<div class="ex">{location(row)}\n{lines}</div></div>')
+
+
+def one_of_each(examples: list[dict], limit: int, kind) -> list[dict]:
+    """Up to ``limit`` examples, taking the kinds in turn, so that a rare kind
+    (conflicting outputs, a rare error) is shown even when another is far more common."""
+    by_reason: dict[str, list[dict]] = {}
+    for example in examples:
+        by_reason.setdefault(kind(example), []).append(example)
+    picked, round_ = [], 0
+    while len(picked) < limit and any(round_ < len(group) for group in by_reason.values()):
+        picked += [group[round_] for group in by_reason.values() if round_ < len(group)][: limit - len(picked)]
+        round_ += 1
+    return picked
 
 
 def dedup_section(report: dict) -> str:
@@ -561,21 +608,26 @@ def dedup_section(report: dict) -> str:
     parts = [f'<p class="headline"><b data-key="clusters" data-value="{dedup.get("clusters", 0)}">'
              f'{fmt_int(dedup.get("clusters", 0))}</b> duplicate clusters; '
              f'<b>{fmt_int(sum(removed.values()))}</b> rows removed. The best row of each cluster survives.</p>']
-    parts.append(simple_table(["removed as", "rows"], list(removed.items()), cls="dedup-removed"))
+    tables = simple_table(["removed as", "rows"], list(removed.items()), cls="dedup-removed")
     sizes = dedup.get("cluster_sizes", {})
     if sizes:
         ordered = sorted(sizes.items(), key=lambda item: int(item[0]))
-        parts.append(simple_table(["cluster size", "clusters"], ordered, cls="cluster-sizes"))
-    for example in dedup.get("examples", [])[:MAX_DEDUP_EXAMPLES]:
+        tables += simple_table(["cluster size", "clusters"], ordered, cls="cluster-sizes")
+    parts.append(f'<div class="side">{tables}</div>')
+    if dedup.get("examples"):
+        parts.append('<p class="sub">Each cluster: the survivor on the left, what was removed on the right; '
+                     "highlighted: the words that differ from the survivor.</p>")
+    for example in one_of_each(dedup.get("examples", []), MAX_DEDUP_EXAMPLES, lambda e: str(e.get("reason"))):
         removed_rows = example.get("removed", [])
-        cards = "".join(dedup_card(row, "removed", "removed") for row in removed_rows[:MAX_REMOVED_PER_CLUSTER])
+        survivor = example.get("survivor", {})
+        cards = "".join(dedup_card(row, "removed", "removed", survivor) for row in removed_rows[:MAX_REMOVED_PER_CLUSTER])
         more = len(removed_rows) - MAX_REMOVED_PER_CLUSTER
         if more > 0:
             cards += f'<p class="sub">… and {fmt_int(more)} more</p>'
         parts.append(
             f'<h3 class="cluster">cluster {escape(str(example.get("cluster", "?")))} · '
             f'{escape(str(example.get("reason", "")))}</h3><div class="pair">'
-            f'{dedup_card(example.get("survivor", {}), "survivor", "survivor")}<div>{cards}</div></div>'
+            f'{dedup_card(survivor, "survivor", "survivor")}<div>{cards}</div></div>'
         )
     if dedup.get("config"):
         parts.append(f'<p class="sub">Dedup settings: <code>{escape(json.dumps(dedup["config"], sort_keys=True))}</code></p>')
@@ -592,7 +644,8 @@ def quarantine_section(report: dict) -> str:
     parts = [f'<p class="headline"><b data-key="quarantined" data-value="{count}">{fmt_int(count)}</b> rows could not be '
              "read as instruction records; they are kept in quarantine/ with their raw text.</p>",
              simple_table(["error", "rows"], list(quarantine.get("by_error", {}).items()), count, "errors")]
-    for row in quarantine.get("examples", [])[:MAX_QUARANTINE_EXAMPLES]:
+    error_kind = lambda row: str(row.get("_error", "")).split(":")[0]  # noqa: E731  (as by_error counts them)
+    for row in one_of_each(quarantine.get("examples", []), MAX_QUARANTINE_EXAMPLES, error_kind):
         raw = row.get("_raw") or ""
         parts.append(f'<div class="ex">{location(row)} <span class="bad">{visible(str(row.get("_error", "")))}</span>\n'
                      f"{marked(raw, [], SNIPPET_CHARS)}</div>")

@@ -164,6 +164,11 @@ def css_references(css: str) -> list[str]:
     return found
 
 
+def section_of(html: str, key: str) -> str:
+    start = html.index(f'<section id="{key}"')
+    return html[start:html.index("</section>", start)]
+
+
 def tiny_run(tmp_path: Path, record) -> Path:
     """A run with something in every count: clean rows, a rejected empty output,
     an exact duplicate, and a quarantined line."""
@@ -229,8 +234,8 @@ def test_the_offending_span_is_highlighted_and_everything_is_escaped():
 def test_a_pattern_python_cannot_compile_gives_no_highlight_not_a_crash():
     report = full_report()
     report["rules"][0]["highlight"] = r"\p{Cc}("  # Rust syntax, and unbalanced
-    html = render_html(report)
-    assert "<mark>" not in html and "example.com/page0" in html
+    rules = section_of(render_html(report), "rules")
+    assert "<mark>" not in rules and "example.com/page0" in rules
 
 
 def test_control_characters_are_made_visible():
@@ -386,3 +391,12 @@ def test_the_last_edge_is_past_the_longest_field(largest):
 def test_report_json_carries_each_rules_highlight(tmp_path, record):
     report = json.loads((tiny_run(tmp_path, record) / "report.json").read_text())
     assert all("highlight" in entry for entry in report["rules"])
+
+
+def test_rare_kinds_of_duplicate_and_error_are_shown_beside_common_ones():
+    report = full_report(clusters=30)
+    report["dedup"]["examples"][-1]["reason"] = "conflicting_output"
+    report["quarantine"]["examples"][-1] = {"_source": "x.jsonl", "_row": 7, "_raw": "{", "_error": "json: truncated"}
+    html = render_html(report)
+    assert "· conflicting_output</h3>" in html
+    assert "json: truncated" in html
