@@ -90,6 +90,7 @@ word-break:break-word;background:var(--soft);border-radius:6px;padding:6px 8px;m
 mark{background:#ffe066;color:inherit;border-radius:2px;padding:0 1px}
 .ctl{color:#a61b2f;background:#fbe3e6;border-radius:2px}
 tr.zero td{color:var(--muted)}
+tr.chosen td{font-weight:650;background:#fff5f5}
 .cell-bar{display:inline-block;height:10px;background:var(--neutral);border-radius:2px;vertical-align:middle;opacity:.75}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:8px 28px}
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:10px;margin:6px 0 16px;align-items:start}
@@ -326,7 +327,19 @@ def histogram_svg(hist: dict, thresholds: list[tuple[float, str, str]] = (), uni
     edges, counts = hist.get("edges") or [], hist.get("counts") or []
     if not counts or len(edges) != len(counts) + 1:
         return note("no histogram")
-    edges, counts = trimmed(list(edges), list(counts))
+    edges, counts, empty = list(edges), list(counts), None
+    if edges[0] == 0 and edges[1] <= 1 and len(counts) > 1:
+        # Empty fields get a line of text, not a bar: 60% of Alpaca inputs are
+        # empty, and one such bar would flatten every other bar to nothing.
+        empty, edges, counts = counts[0], edges[1:], counts[1:]
+    caption = ""
+    if empty:
+        rows = empty + sum(counts)
+        caption = (f'<div class="sub" data-key="empty" data-value="{empty}">empty: {fmt_int(empty)} rows '
+                   f"({fmt_share(share_of(empty, rows))}), not drawn</div>")
+    if not any(counts):
+        return caption or note("no rows")
+    edges, counts = trimmed(edges, counts)
     height, left, right, bottom = 200, 48, 14, 34
     top = 18 + 13 * max(len(thresholds), label_rows)  # one label row per threshold, above the bars
     height += top - 31
@@ -348,8 +361,12 @@ def histogram_svg(hist: dict, thresholds: list[tuple[float, str, str]] = (), uni
     svg.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#aab"/>')
     ticks = [(0.0, "0")] if edges[0] == 0 else []
     ticks += [(float(v), edge_label(v)) for v in NICE_TICKS if edges[0] < v < edges[-1]]
+    last_x = -100.0
     for value, label in ticks:
         x = threshold_x(value, edges, left, bin_w)
+        if x - last_x < 28:  # too close to the previous tick to read
+            continue
+        last_x = x
         svg.append(f'<line x1="{x:.1f}" y1="{top + plot_h}" x2="{x:.1f}" y2="{top + plot_h + 4}" stroke="#aab"/>')
         svg.append(f'<text class="axis" x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{label}</text>')
     svg.append(f'<text class="axis" x="{left + plot_w}" y="{height - 2}" text-anchor="end">{escape(unit)} (log scale)</text>')
@@ -365,7 +382,7 @@ def histogram_svg(hist: dict, thresholds: list[tuple[float, str, str]] = (), uni
         svg.append(f'<text x="{x + dx:.1f}" y="{18 + 13 * n}" text-anchor="{anchor}" '
                    f'style="fill:{colour};font-weight:600">{escape(label)}{beyond}</text>')
     svg.append("</svg>")
-    return "".join(svg)
+    return "".join(svg) + caption
 
 
 # ---------------------------------------------------------------- sections

@@ -16,7 +16,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.config import Config
 from pipeline.report import histogram, lengths_section, log_edges
-from pipeline.report_html import SECTIONS, fmt_share, render_html, threshold_x
+from pipeline.report_html import SECTIONS, differing_spans, fmt_share, histogram_svg, render_html, threshold_x
 from pipeline.report_md import render_markdown
 from pipeline.run import run
 from pipeline.summary import rebuild_report
@@ -400,3 +400,20 @@ def test_rare_kinds_of_duplicate_and_error_are_shown_beside_common_ones():
     html = render_html(report)
     assert "· conflicting_output</h3>" in html
     assert "json: truncated" in html
+
+
+@pytest.mark.parametrize("text, survivor, differing", [
+    ("Paris is the capital.", "Paris is the capital.", []),
+    ("Paris is the capital of France.", "Paris is the capital.", ["capital of France."]),
+    ("Rome is the capital.", "Paris is the capital.", ["Rome"]),
+    ("", "anything", []),
+])
+def test_a_removed_duplicate_marks_the_words_that_differ(text, survivor, differing):
+    assert [text[a:b] for a, b in differing_spans(text, survivor)] == differing
+
+
+def test_empty_fields_are_counted_in_words_not_drawn_as_a_bar():
+    html = histogram_svg({"edges": [0.0, 1.0, 2.0, 4.0], "counts": [60, 30, 10]}, unit="characters")
+    assert 'data-value="60">empty: 60 rows (60.0%), not drawn' in html
+    assert html.count("<rect") == 2
+    assert "empty: 5 rows (100.0%)" in histogram_svg({"edges": [0.0, 1.0, 2.0], "counts": [5, 0]})
