@@ -721,11 +721,28 @@ RENDERERS = {
 }
 
 
+# Sections whose data other stages add; the stage's key may be missing or, in a
+# report.json written by another version, shaped differently.
+OPTIONAL = {"lengths", "languages", "dedup", "refresh"}
+
+
+def section_body(key: str, report: dict) -> str:
+    """A section's HTML. An optional section whose data this renderer cannot read
+    says so in the page (the browser test looks for it) instead of failing the
+    whole run at its last step."""
+    if key not in OPTIONAL:
+        return RENDERERS[key](report)
+    try:
+        return RENDERERS[key](report)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        return f'<p class="bad render-error">This section could not be rendered: {escape(repr(error))}</p>'
+
+
 def render_html(report: dict) -> str:
     """The whole page. Deterministic: the same report gives the same bytes."""
     counts = report["counts"]
     toc = "".join(f'<li><a href="#{key}">{escape(title)}</a></li>' for key, title in SECTIONS)
-    body = "\n".join(section(key, title, RENDERERS[key](report)) for key, title in SECTIONS)
+    body = "\n".join(section(key, title, section_body(key, report)) for key, title in SECTIONS)
     sources = ", ".join(short_source(str(path)) for path in report.get("inputs", [])[:5])
     if len(report.get("inputs", [])) > 5:
         sources += f" and {len(report['inputs']) - 5} more"

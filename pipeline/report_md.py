@@ -8,8 +8,9 @@ from pipeline.report_html import fmt_int, fmt_share, share_of, short_source
 TOP = 8  # longest list printed in any table
 
 
-def table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    align = ["---"] + ["---:"] * (len(headers) - 1)
+def table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> list[str]:
+    """A Markdown table; columns after the first ``text_columns`` are numbers, right-aligned."""
+    align = ["---"] * text_columns + ["---:"] * (len(headers) - text_columns)
     lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return lines + [""]
@@ -43,7 +44,7 @@ def rules(report: dict) -> list[str]:
     rows = [[f"`{r['rule']}`", r.get("severity", ""), fmt_int(r["count"]), fmt_share(r.get("share", 0.0))]
             for r in fired[:TOP]]
     more = [f"… and {len(fired) - TOP} more rules that fired; see report.html", ""] if len(fired) > TOP else []
-    return ["### Rules that fired", ""] + table(["rule", "severity", "rows", "share"], rows) + more
+    return ["### Rules that fired", ""] + table(["rule", "severity", "rows", "share"], rows, text_columns=2) + more
 
 
 def tokens(report: dict) -> list[str]:

@@ -178,6 +178,7 @@ PAGE_FACTS = """JSON.stringify({
   quarantined: +document.querySelector('#quarantine [data-key=quarantined]').dataset.value,
   reconciled: document.querySelector('#flow [data-key=reconciled]').textContent,
   charts: document.querySelectorAll('#flow svg rect').length,
+  renderErrors: [...document.querySelectorAll('.render-error')].map(e => e.textContent),
   overflow: document.documentElement.scrollWidth - window.innerWidth,
 })"""
 
@@ -199,6 +200,7 @@ def check_page(browser: DevTools, html_path: Path, report: dict) -> None:
     assert facts["quarantined"] == counts["quarantined"]
     assert facts["reconciled"].startswith("✓")
     assert facts["charts"] > 0
+    assert facts["renderErrors"] == []
     assert facts["overflow"] <= 0, "the page is wider than the window"
 
 

@@ -417,3 +417,16 @@ def test_empty_fields_are_counted_in_words_not_drawn_as_a_bar():
     assert 'data-value="60">empty: 60 rows (60.0%), not drawn' in html
     assert html.count("<rect") == 2
     assert "empty: 5 rows (100.0%)" in histogram_svg({"edges": [0.0, 1.0, 2.0], "counts": [5, 0]})
+
+
+@pytest.mark.parametrize("key, broken", [
+    ("languages", ["en", "de"]),
+    ("dedup", {"clusters": 1, "rows_removed": 5}),
+    ("lengths", {"histograms": {"input": {"edges": None, "counts": 3}}}),
+])
+def test_an_optional_section_in_an_unexpected_shape_is_reported_in_the_page(key, broken):
+    report = full_report()
+    report[key] = broken
+    body = section_of(render_html(report), key)
+    assert "render-error" in body and "could not be rendered" in body
+    assert "render-error" not in render_html(full_report())
