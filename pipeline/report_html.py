@@ -688,21 +688,23 @@ def run_section(report: dict) -> str:
     stages = [(name, seconds) for name, seconds in timings.items() if name != "total"]
     total = timings.get("total") or sum(s for _, s in stages) or 1
     timing_rows = "".join(
-        f'<tr><td>{escape(name)}</td>{num_cell(seconds, f"{seconds:,.2f} s")}'
+        f'<tr><td>{escape(name)}</td>{num_cell(seconds, f"{seconds:,.3f} s")}'
         f'<td><span class="cell-bar" style="width:{200 * share_of(seconds, total):.0f}px"></span></td></tr>'
         for name, seconds in stages
     )
     if "total" in timings:
-        total_text = f"<b>{timings['total']:,.2f} s</b>"
+        total_text = f"<b>{timings['total']:,.3f} s</b>"
         timing_rows += f'<tr><td><b>total</b></td>{num_cell(timings["total"], total_text)}<td></td></tr>'
     versions = "".join(f"<tr><td>{escape(k)}</td><td>{escape(str(v))}</td></tr>" for k, v in report.get("versions", {}).items())
     inputs = "".join(f"<li><code>{escape(str(path))}</code></li>" for path in report.get("inputs", []))
     config = escape(json.dumps(report.get("config", {}), indent=2, sort_keys=True, ensure_ascii=False))
+    unwritten = "" if "total" in timings else (
+        '<p class="sub">The write stage and the total are not here: this page is written during the write.</p>')
     return (
         f"<h3>Inputs</h3><ul>{inputs}</ul>"
-        f'<h3>Stage timings</h3><table class="timings"><thead><tr><th>stage</th><th class="num">seconds</th><th></th></tr>'
-        f"</thead><tbody>{timing_rows}</tbody></table>"
-        f'<h3>Versions</h3><table class="versions"><tbody>{versions}</tbody></table>'
+        f'<div class="side"><div><h3>Stage timings</h3><table class="timings"><thead><tr><th>stage</th>'
+        f'<th class="num">seconds</th><th></th></tr></thead><tbody>{timing_rows}</tbody></table>{unwritten}</div>'
+        f'<div><h3>Versions</h3><table class="versions"><tbody>{versions}</tbody></table></div></div>'
         f'<h3>Config</h3><details open><summary class="sub">the configuration this run used</summary>'
         f'<pre class="config">{config}</pre></details>'
     )
