@@ -506,7 +506,9 @@ def tokens_part(tokens: dict | None) -> str:
     if not tokens:
         return "<h3>Tokens</h3>" + not_computed("Token counts")
     max_seq_len = tokens.get("max_seq_len")
-    truncated = tokens.get("truncated_share", {})
+    # str keys whether the dict comes from the run or from report.json, so that
+    # a rebuilt page is byte-identical to the one the run wrote
+    truncated = {str(length): share for length, share in tokens.get("truncated_share", {}).items()}
     headline = ""
     if max_seq_len is not None and str(max_seq_len) in truncated:
         share = truncated[str(max_seq_len)]

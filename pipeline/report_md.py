@@ -52,7 +52,7 @@ def tokens(report: dict) -> list[str]:
     if not data:
         return []
     max_seq_len = data.get("max_seq_len")
-    share = data.get("truncated_share", {}).get(str(max_seq_len))
+    share = {str(k): v for k, v in data.get("truncated_share", {}).items()}.get(str(max_seq_len))
     total = data.get("fields", {}).get("total", {})
     line = f"Tokens (`{data.get('tokenizer', '?')}`): total p50 {fmt_int(total.get('p50', 0))}, " \
            f"p99 {fmt_int(total.get('p99', 0))}, max {fmt_int(total.get('max', 0))}"

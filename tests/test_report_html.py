@@ -430,3 +430,14 @@ def test_an_optional_section_in_an_unexpected_shape_is_reported_in_the_page(key,
     body = section_of(render_html(report), key)
     assert "render-error" in body and "could not be rendered" in body
     assert "render-error" not in render_html(full_report())
+
+
+def test_a_report_renders_the_same_before_and_after_its_json_round_trip():
+    """The run renders from its dict, `curate report` from report.json: integer
+    keys (token lengths, cluster sizes) become strings on the way."""
+    report = full_report()
+    report["tokens"]["truncated_share"] = {256: 0.04, 512: 0.0123}
+    report["dedup"]["cluster_sizes"] = {2: 7, 5: 1}
+    round_tripped = json.loads(json.dumps(report))
+    assert render_html(report) == render_html(round_tripped)
+    assert render_markdown(report) == render_markdown(round_tripped)
