@@ -225,6 +225,10 @@ def test_a_report_with_every_optional_section_loads_cleanly(browser, tmp_path):
     path = tmp_path / "report.html"
     path.write_text(render_html(report), encoding="utf-8")
     check_page(browser, path, report)
+    visit = Visit(browser, path.resolve().as_uri())
+    marks = visit.evaluate("[...document.querySelectorAll('#rules mark')].map(m => m.textContent)")
+    assert marks == [f"https://example.com/page{i}" for i in range(3)]
+    assert visit.evaluate("document.querySelectorAll('#lengths svg').length") == 8  # 4 token + 4 character charts
 
 
 @pytest.mark.parametrize("tampering, keep_csp, expected", [
