@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from pipeline.errors import InputError
-from pipeline.report_html import render_html
+from pipeline.report_html import fmt_share, render_html
 from pipeline.report_md import render_markdown
 
 
@@ -15,12 +15,12 @@ def summary_lines(report: dict) -> list[str]:
     rows_in = counts["rows_in"] or 1
     lines = [
         f"{'rows in':<28}{counts['rows_in']:>9}",
-        f"{'clean':<28}{counts['clean']:>9}  {counts['clean'] / rows_in:6.1%}",
-        f"{'rejected':<28}{counts['rejected']:>9}  {counts['rejected'] / rows_in:6.1%}",
+        f"{'clean':<28}{counts['clean']:>9}  {fmt_share(counts['clean'] / rows_in):>6}",
+        f"{'rejected':<28}{counts['rejected']:>9}  {fmt_share(counts['rejected'] / rows_in):>6}",
     ]
     for reason, n in report["rejected_by_reason"].items():
         lines.append(f"  {reason:<26}{n:>9}")
-    lines.append(f"{'quarantined':<28}{counts['quarantined']:>9}  {counts['quarantined'] / rows_in:6.1%}")
+    lines.append(f"{'quarantined':<28}{counts['quarantined']:>9}  {fmt_share(counts['quarantined'] / rows_in):>6}")
     for error, n in report["quarantine"]["by_error"].items():
         lines.append(f"  {error[:26]:<26}{n:>9}")
     if report["flagged_by_rule"]:
