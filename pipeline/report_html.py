@@ -215,9 +215,12 @@ def marked(text: str, spans: list[tuple[int, int]], limit: int = SNIPPET_CHARS, 
 
 
 def field_line(name: str, text: str | None, spans: list[tuple[int, int]], limit: int, anchor: bool = True) -> str:
-    body = '<span class="empty">(empty)</span>' if not (text or "").strip() else marked(text, spans, limit, anchor)
-    if text and not text.strip():
+    if not text:
+        body = '<span class="empty">(empty)</span>'
+    elif not text.strip():  # whitespace only: show which, the rule may be about it
         body = f'<span class="empty">(blank)</span> {visible(repr(text))}'
+    else:
+        body = marked(text, spans, limit, anchor)
     return f'<span class="field">{name}</span>: {body}'
 
 

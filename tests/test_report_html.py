@@ -245,12 +245,6 @@ def test_control_characters_are_made_visible():
     assert 'bell<span class="ctl">\\x07</span> here' in render_html(report)
 
 
-def test_an_empty_field_is_shown_as_empty():
-    report = full_report()
-    report["rules"][0]["examples"] = [lineage(0, output="")]
-    assert '<span class="field">output</span>: <span class="empty">(empty)</span>' in render_html(report)
-
-
 # ---------------------------------------------------------------- self-contained
 
 
@@ -441,3 +435,14 @@ def test_a_report_renders_the_same_before_and_after_its_json_round_trip():
     round_tripped = json.loads(json.dumps(report))
     assert render_html(report) == render_html(round_tripped)
     assert render_markdown(report) == render_markdown(round_tripped)
+
+
+@pytest.mark.parametrize("output, shown", [
+    ("", '<span class="empty">(empty)</span>'),
+    (None, '<span class="empty">(empty)</span>'),
+    ("  \n", "<span class=\"empty\">(blank)</span> &#x27;  \\n&#x27;"),
+])
+def test_an_empty_or_blank_field_is_shown_as_such(output, shown):
+    report = full_report()
+    report["rules"][0]["examples"] = [lineage(0, output=output)]
+    assert f'<span class="field">output</span>: {shown}' in render_html(report)
