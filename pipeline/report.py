@@ -9,6 +9,8 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+import math
+
 import polars as pl
 
 from pipeline import columns as C
@@ -50,6 +52,7 @@ def rule_section(frame: pl.DataFrame, config: Config) -> list[dict]:
                 "rule": name,
                 "severity": config.severity_of(name).value,
                 "description": RULES[name].description,
+                "highlight": RULES[name].highlight,
                 "count": fired.height,
                 "share": round(fired.height / frame.height, 6) if frame.height else 0.0,
                 "examples": example_rows(fired),
@@ -87,6 +90,51 @@ def quarantine_section(quarantine: pl.DataFrame, limit: int = 10) -> dict:
     }
 
 
+def log_edges(largest: int) -> list[float]:
+    """Bin edges 0, 1, then powers of sqrt(2) up past ``largest``.
+
+    Fixed edges that do not depend on the data keep reports comparable across
+    runs; the first bin [0, 1) holds the empty fields, which a log scale cannot.
+    """
+    edges = [0.0, 1.0]
+    steps = math.ceil(2 * math.log2(largest + 1)) + 1 if largest > 0 else 1
+    edges += [round(2 ** (k / 2), 2) for k in range(1, steps + 1)]
+    return edges
+
+
+def histogram(lengths: pl.Series) -> dict:
+    """Counts per log-spaced bin: [edge_i, edge_i+1) with the last bin closed."""
+    largest = int(lengths.max() or 0)
+    edges = log_edges(largest)
+    index = pl.Series(edges[1:-1]).search_sorted(lengths, side="right")
+    counted = dict(index.value_counts().iter_rows())
+    bins = [int(counted.get(i, 0)) for i in range(len(edges) - 1)]
+    return {"edges": edges, "counts": bins}
+
+
+def length_stats(lengths: pl.Series) -> dict:
+    if lengths.is_empty():
+        return {"p50": 0, "p90": 0, "p99": 0, "max": 0, "mean": 0.0}
+    quantile = lambda q: int(lengths.quantile(q, interpolation="lower"))  # noqa: E731
+    return {"p50": quantile(0.5), "p90": quantile(0.9), "p99": quantile(0.99),
+            "max": int(lengths.max()), "mean": round(float(lengths.mean()), 2)}
+
+
+def lengths_section(frame: pl.DataFrame) -> dict:
+    """Character lengths per field over every row that passed validation,
+    aggregated to percentiles and a histogram so the report stays small."""
+    fields = {}
+    histograms = {}
+    for field in (*C.FIELDS, "total"):
+        if field == "total":
+            lengths = frame.select(pl.sum_horizontal(pl.col(f).str.len_chars().fill_null(0) for f in C.FIELDS)).to_series()
+        else:
+            lengths = frame.get_column(field).str.len_chars().fill_null(0)
+        fields[field] = length_stats(lengths)
+        histograms[field] = histogram(lengths)
+    return {"unit": "characters", "rows": frame.height, "fields": fields, "histograms": histograms}
+
+
 def build_report(frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFrame, quarantine: pl.DataFrame,
                  config: Config, timings: dict[str, float], inputs: list[str]) -> dict:
     counts = {
@@ -104,6 +152,7 @@ def build_report(frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFram
         "rules": rule_section(frame, config),
         "repairs": repairs_section(frame),
         "quarantine": quarantine_section(quarantine),
+        "lengths": lengths_section(frame),
         "timings_s": {name: round(seconds, 4) for name, seconds in timings.items()},
         "config": config.model_dump(mode="json"),
         "versions": versions(),

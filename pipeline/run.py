@@ -26,6 +26,7 @@ from pipeline.dedup import dedup
 from pipeline.load import expand_inputs, load_records
 from pipeline.normalise import normalise
 from pipeline.report import build_report
+from pipeline.summary import write_report_pages
 from pipeline.validate import validate
 from pipeline.write import (
     clean_columns,
@@ -111,6 +112,7 @@ def write_outputs(directory: Path, clean: pl.DataFrame, rejected: pl.DataFrame, 
         files.append(export_alpaca(clean, directory, export))
     write_json(directory / "report.json", report)
     files.append(directory / "report.json")
+    files += write_report_pages(directory, report)
     manifest = {
         "counts": report["counts"],
         "files": describe_files(directory, files),

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.report_html import fmt_share, render_html
+from pipeline.report_md import render_markdown
 
 
 LABEL_WIDTH = 44
@@ -14,7 +16,7 @@ LABEL_WIDTH = 44
 def _line(label: str, count: int | float, rows_in: int | None = None, indent: int = 0) -> str:
     label = (" " * indent + label)[:LABEL_WIDTH]
     number = f"{count:>9.2f}" if isinstance(count, float) else f"{count:>9,}"
-    share = f"  {count / rows_in:6.1%}" if rows_in else ""
+    share = f"  {fmt_share(count / rows_in):>6}" if rows_in else ""
     return f"{label:<{LABEL_WIDTH}}{number}{share}"
 
 
@@ -36,17 +38,29 @@ def summary_lines(report: dict) -> list[str]:
 
 def print_summary(report: dict, out: str | Path) -> None:
     print("\n".join(summary_lines(report)))
-    print(f"output: {out}  (report: {Path(out) / 'report.json'})")
+    print(f"output: {out}  (report: {Path(out) / 'report.html'})")
+
+
+def write_report_pages(directory: Path, report: dict) -> list[Path]:
+    """report.html and report.md, rendered from the report dictionary."""
+    html_path, md_path = directory / "report.html", directory / "report.md"
+    html_path.write_text(render_html(report), encoding="utf-8")
+    md_path.write_text(render_markdown(report), encoding="utf-8")
+    return [html_path, md_path]
 
 
 def rebuild_report(directory: str | Path) -> Path:
-    """Re-render the report files of a finished run from its report.json."""
+    """Re-render report.html and report.md of a finished run from its report.json;
+    returns the path of report.html. The pages are a pure function of report.json,
+    so rebuilding with the same code gives the bytes the manifest recorded."""
     directory = Path(directory)
     path = directory / "report.json"
     if not path.exists():
         raise InputError(f"{directory} is not a finished run: {path} not found")
     try:
-        json.loads(path.read_text(encoding="utf-8"))
+        report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise InputError(f"cannot read {path}: {error}") from None
-    return path
+    if not isinstance(report, dict) or not isinstance(report.get("counts"), dict):
+        raise InputError(f"{path} is not a curate report (no counts)")
+    return write_report_pages(directory, report)[0]
