@@ -59,3 +59,25 @@ def rule(severity: Severity, highlight: str | None = None) -> Callable[[Callable
         return build
 
     return register
+
+
+def python_check(prefilter: pl.Expr, columns: list[str], check: Callable[..., bool]) -> pl.Expr:
+    """A rule part that needs Python, run only on the rows ``prefilter`` selects.
+
+    ``pl.when(prefilter).then(map_elements(...))`` would not do: Polars evaluates
+    both branches on every row. Here the batch is filtered first, ``check`` is
+    called with the row's ``columns`` as arguments (nulls as ""), and its answers
+    are scattered back; every other row is False.
+    """
+
+    def run(batch: pl.Series) -> pl.Series:
+        frame = batch.struct.unnest()
+        selected = frame.get_column("_selected").fill_null(False)
+        answers = [False] * frame.height
+        rows = frame.filter(selected).select(columns).fill_null("").iter_rows()
+        for index, row in zip(selected.arg_true().to_list(), rows):
+            answers[index] = bool(check(*row))
+        return pl.Series(answers, dtype=pl.Boolean)
+
+    packed = pl.struct(prefilter.alias("_selected"), *columns)
+    return packed.map_batches(run, return_dtype=pl.Boolean, is_elementwise=True)
