@@ -27,6 +27,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 from tokenizers import Tokenizer
 
@@ -104,26 +105,31 @@ def count_tokens(tokenizer: Tokenizer, texts: list[str]) -> list[int]:
 
 
 def chunk_counts(frame: pl.DataFrame, tokenizer: Tokenizer, fields: tuple[str, ...]) -> pl.DataFrame:
-    """Per-row token counts of ``fields``, tokenizing each distinct chunk once."""
-    row = pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r")
+    """Per-row token counts of ``fields``, tokenizing each distinct chunk once.
+
+    Chunks are matched by a 64-bit hash (joins and grouping on integers are much
+    cheaper than on strings); a collision would only mix up two chunks' counts.
+    """
+    width = len(fields)
+    # One slot per (row, field): slot = row * width + field index.
     chunks = pl.concat(
         [
-            frame.select(row, pl.lit(field).alias("_field"), pl.col(field).fill_null("").str.extract_all(_CHUNK).alias("_chunk"))
-            for field in fields
+            frame.select(
+                (pl.int_range(pl.len(), dtype=pl.UInt32) * width + index).alias("_slot"),
+                pl.col(field).fill_null("").str.extract_all(_CHUNK).alias("_chunk"),
+            )
+            for index, field in enumerate(fields)
         ]
-    ).explode("_chunk").drop_nulls("_chunk")
-    distinct = chunks.select(pl.col("_chunk").unique())
-    distinct = distinct.with_columns(
-        pl.Series("_n", count_tokens(tokenizer, distinct.get_column("_chunk").to_list()), dtype=pl.Int64)
+    ).explode("_chunk").drop_nulls("_chunk").with_columns(pl.col("_chunk").hash(seed=0).alias("_hash"))
+    distinct = chunks.select("_hash", "_chunk").unique(subset="_hash")
+    distinct = distinct.select(
+        "_hash", pl.Series("_n", count_tokens(tokenizer, distinct.get_column("_chunk").to_list()), dtype=pl.Int64)
     )
-    summed = (
-        chunks.join(distinct, on="_chunk", how="left")
-        .group_by("_r", "_field")
-        .agg(pl.col("_n").sum())
-        .pivot(on="_field", index="_r", values="_n")
-    )
-    counts = frame.select(row).join(summed, on="_r", how="left").sort("_r")
-    return counts.select(pl.col(f).fill_null(0).cast(pl.Int64) if f in counts.columns else pl.lit(0, pl.Int64).alias(f) for f in fields)
+    sums = chunks.select("_slot", "_hash").join(distinct, on="_hash", how="left").group_by("_slot").agg(pl.col("_n").sum())
+    counts = np.zeros(frame.height * width, dtype=np.int64)
+    counts[sums.get_column("_slot").to_numpy()] = sums.get_column("_n").to_numpy()
+    counts = counts.reshape(frame.height, width)
+    return pl.DataFrame({field: counts[:, index] for index, field in enumerate(fields)}, schema={f: pl.Int64 for f in fields})
 
 
 def template_overheads(tokenizer: Tokenizer) -> tuple[int, int]:
@@ -163,9 +169,34 @@ def prompt_counts(frame: pl.DataFrame, fields: pl.DataFrame, tokenizer: Tokenize
     return pl.Series("prompt", patched, dtype=pl.Int64)
 
 
+def splits_like_gpt2(tokenizer: Tokenizer) -> bool:
+    """Whether the chunk shortcut is exact for this tokenizer: no normalizer and a
+    plain byte-level pre-tokenizer with the GPT-2 regex (SmolLM2, GPT-2, ...).
+    Others (SentencePiece, digit-splitting regexes) are counted text by text."""
+    pre = tokenizer.pre_tokenizer
+    return (
+        tokenizer.normalizer is None
+        and type(pre).__name__ == "ByteLevel"
+        and bool(pre.use_regex)
+        and not pre.add_prefix_space
+    )
+
+
+def direct_counts(frame: pl.DataFrame, tokenizer: Tokenizer, fields: tuple[str, ...]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {field: count_tokens(tokenizer, frame.get_column(field).fill_null("").to_list()) for field in fields},
+        schema={field: pl.Int64 for field in fields},
+    )
+
+
 def token_columns(frame: pl.DataFrame, tokenizer: Tokenizer) -> pl.DataFrame:
-    fields = chunk_counts(frame, tokenizer, FIELDS)
-    prompt = prompt_counts(frame, fields, tokenizer)
+    if not splits_like_gpt2(tokenizer):
+        fields = direct_counts(frame, tokenizer, FIELDS)
+        prompts = [render_prompt(i or "", n or "") for i, n in frame.select("instruction", "input").iter_rows()]
+        prompt = pl.Series("prompt", count_tokens(tokenizer, prompts), dtype=pl.Int64)
+    else:
+        fields = chunk_counts(frame, tokenizer, FIELDS)
+        prompt = prompt_counts(frame, fields, tokenizer)
     return frame.with_columns(
         *(fields.get_column(f).alias(COLUMNS[f]) for f in FIELDS),
         prompt.alias(COLUMNS["prompt"]),

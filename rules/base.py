@@ -61,23 +61,41 @@ def rule(severity: Severity, highlight: str | None = None) -> Callable[[Callable
     return register
 
 
-def python_check(prefilter: pl.Expr, columns: list[str], check: Callable[..., bool]) -> pl.Expr:
-    """A rule part that needs Python, run only on the rows ``prefilter`` selects.
+def on_selected(selected: pl.Expr, columns: list[str], check: Callable[[pl.DataFrame], pl.Series]) -> pl.Expr:
+    """``check(frame)`` on the rows ``selected`` picks (a frame of ``columns``,
+    nulls kept); False elsewhere. ``check`` returns one boolean per row it gets.
 
-    ``pl.when(prefilter).then(map_elements(...))`` would not do: Polars evaluates
-    both branches on every row. Here the batch is filtered first, ``check`` is
-    called with the row's ``columns`` as arguments (nulls as ""), and its answers
-    are scattered back; every other row is False.
+    For costly work that matters on a few rows: ``pl.when(selected).then(...)``
+    would still compute the costly branch on every row. The rows are filtered
+    inside one batch function instead, and only they are checked.
     """
 
     def run(batch: pl.Series) -> pl.Series:
         frame = batch.struct.unnest()
-        selected = frame.get_column("_selected").fill_null(False)
-        answers = [False] * frame.height
-        rows = frame.filter(selected).select(columns).fill_null("").iter_rows()
-        for index, row in zip(selected.arg_true().to_list(), rows):
-            answers[index] = bool(check(*row))
+        picked = frame.get_column("_selected").fill_null(False)
+        answers = pl.Series([False] * frame.height, dtype=pl.Boolean)
+        if picked.any():
+            found = check(frame.filter(picked).select(columns)).fill_null(False).cast(pl.Boolean)
+            answers = answers.scatter(picked.arg_true(), found)
+        return answers
+
+    packed = pl.struct(selected.alias("_selected"), *columns)
+    return packed.map_batches(run, return_dtype=pl.Boolean, is_elementwise=True)
+
+
+def only_where(selected: pl.Expr, check: pl.Expr) -> pl.Expr:
+    """The expression ``check``, evaluated (vectorised) only on the rows
+    ``selected`` picks; False elsewhere. See ``on_selected``."""
+    columns = sorted(set(check.meta.root_names()))
+    return on_selected(selected, columns, lambda frame: frame.select(check).to_series())
+
+
+def python_check(prefilter: pl.Expr, columns: list[str], check: Callable[..., bool]) -> pl.Expr:
+    """A rule part that needs Python, run row by row on the rows ``prefilter``
+    selects: ``check`` gets the row's ``columns`` as arguments (nulls as "")."""
+
+    def rows(frame: pl.DataFrame) -> pl.Series:
+        answers = [bool(check(*row)) for row in frame.fill_null("").iter_rows()]
         return pl.Series(answers, dtype=pl.Boolean)
 
-    packed = pl.struct(prefilter.alias("_selected"), *columns)
-    return packed.map_batches(run, return_dtype=pl.Boolean, is_elementwise=True)
+    return on_selected(prefilter, columns, rows)

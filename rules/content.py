@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from rules.base import Severity, rule
+from rules.base import Severity, on_selected, only_where, rule
 from rules.params import RuleParams
 
 
@@ -21,6 +21,17 @@ def comparable(column: str) -> pl.Expr:
 
 def _words(column: str) -> pl.Expr:
     return pl.col(column).str.count_matches(r"\S+")
+
+
+def _at_least_words(column: str, n: int) -> pl.Expr:
+    """Cheap pre-filter for ``_words(column) >= n``: a literal count of spaces and
+    newlines, with slack, so that no row with n words is missed."""
+    separators = pl.col(column).str.count_matches(" ", literal=True) + pl.col(column).str.count_matches("\n", literal=True)
+    return separators + 1 >= n
+
+
+def _short(column: str, chars: int) -> pl.Expr:
+    return pl.col(column).str.len_chars() <= chars
 
 
 @rule(Severity.DROP)
@@ -52,9 +63,10 @@ def placeholder_output() -> pl.Expr:
     ``empty_output``'s."""
     key = comparable("output")
     only_punctuation = (key == "") & ~_blank("output")
-    return key.is_in(_PLACEHOLDER_KEYS) & ~_blank("output") | only_punctuation | pl.col("output").str.contains(
+    placeholder = key.is_in(_PLACEHOLDER_KEYS) & ~_blank("output") | only_punctuation | pl.col("output").str.contains(
         _PLACEHOLDER_BRACKETED
     )
+    return only_where(_short("output", 120), placeholder)
 
 
 @rule(Severity.DROP)
@@ -63,7 +75,8 @@ def output_echoes_instruction() -> pl.Expr:
 
     Dropped: the pair teaches copying, not answering."""
     key = comparable("output")
-    return (key != "") & (key == comparable("instruction"))
+    similar_length = pl.col("output").str.len_bytes() <= 2 * pl.col("instruction").str.len_bytes() + 20
+    return only_where(similar_length, (key != "") & (key == comparable("instruction")))
 
 
 @rule(Severity.FLAG)
@@ -75,7 +88,8 @@ def input_repeats_instruction() -> pl.Expr:
     instruction happens to mention ("Add 5 and 3" with input "5") is not a repeat."""
     input_key, instruction_key = comparable("input"), comparable("instruction")
     contained = (input_key.str.len_chars() >= 20) & instruction_key.str.contains(input_key, literal=True)
-    return (input_key != "") & ((input_key == instruction_key) | contained)
+    has_input = pl.col("input").fill_null("") != ""
+    return only_where(has_input, (input_key != "") & ((input_key == instruction_key) | contained))
 
 
 # Endings that close a sentence or a block: punctuation, quotes, brackets, emoji.
@@ -102,7 +116,9 @@ def truncated_output(params: RuleParams) -> pl.Expr:
     ending in hashtags, and verse (short lines: poems and lyrics rarely punctuate)."""
     output = pl.col("output").str.strip_chars_end()
     last_line = output.str.extract(r"([^\n]*)$", 1)
-    return (
+    open_ending = ~pl.col("output").str.tail(8).str.contains(_CLOSED_ENDING)
+    candidate = _at_least_words("output", params.truncated_min_words) & open_ending
+    cut_prose = (
         (_words("output") >= params.truncated_min_words)
         & ~output.str.contains(_CLOSED_ENDING)
         & ~output.str.contains(_HASHTAG_ENDING)
@@ -111,14 +127,50 @@ def truncated_output(params: RuleParams) -> pl.Expr:
         & ~last_line.str.contains(_LIST_OR_CODE_LINE)
         & ~pl.col("output").str.contains(f"(?m){_CODE_HINT}|{_FORMULA}")
     )
+    return only_where(candidate, cut_prose)
 
 
 _REPEATS_BY_DESIGN = r"(?i)\b(?:songs?|raps?|poems?|lyrics|chants?|jingles?|verses?|chorus|nursery rhymes?|truth table|table)\b"
+_FNV_PRIME = 1099511628211  # mixes word hashes into an n-gram hash (wrapping u64 arithmetic)
 
 
-def _duplicated_share(items: pl.Expr) -> pl.Expr:
-    """Share of a list's elements that occur more than once in it."""
-    return items.list.eval(pl.element().is_duplicated().mean()).list.first().fill_null(0.0)
+def _repeated_share(items: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per row ``_r``: share of ``key`` occurrences that repeat an earlier one in
+    the same row, and how many there are."""
+    return items.group_by("_r").agg(
+        (1 - pl.col(key).n_unique() / pl.len()).alias("share"), pl.len().alias("n")
+    )
+
+
+def repetitive_rows(frame: pl.DataFrame, params: RuleParams) -> pl.Series:
+    """Gopher-style repetition over ``frame["output"]``: duplicated non-empty lines,
+    or duplicated word n-grams, above their shares. Works on the exploded words
+    of all rows at once (n-grams as hashes of shifted word hashes), because
+    per-row list evaluation is ten times slower."""
+    rows = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "output")
+    n = params.repetition_ngram
+    # Words as Gopher takes them: whitespace-separated (a split is much cheaper
+    # than a regex), lowercased.
+    spaced = pl.col("output").str.to_lowercase().str.replace_all("\n", " ", literal=True).str.replace_all("\t", " ", literal=True)
+    words = rows.select("_r", spaced.str.split(" ").alias("w")).explode("w").filter(pl.col("w").fill_null("") != "")
+    word_hash = pl.col("w").hash(seed=0)
+    ngram = word_hash
+    for offset in range(1, n):
+        ngram = ngram * _FNV_PRIME + word_hash.shift(-offset)
+    ngrams = words.with_columns(ngram.alias("g"), (pl.col("_r").shift(-(n - 1)) == pl.col("_r")).alias("whole")).filter("whole")
+    by_ngram = _repeated_share(ngrams, "g").filter(pl.col("share") > params.repetition_ngram_share)
+    lines = (
+        rows.select("_r", pl.col("output").str.split("\n").alias("line"))
+        .explode("line")
+        .with_columns(pl.col("line").str.strip_chars())
+        .filter(pl.col("line").fill_null("") != "")
+    )
+    by_line = _repeated_share(lines, "line").filter((pl.col("n") >= 4) & (pl.col("share") > params.repetition_line_share))
+    word_counts = words.group_by("_r").agg(pl.len().alias("words"))
+    long_enough = word_counts.filter(pl.col("words") >= params.repetition_min_words).get_column("_r")
+    flagged = pl.concat([by_ngram.get_column("_r"), by_line.get_column("_r")]).unique()
+    flagged = flagged.filter(flagged.is_in(long_enough.implode()))
+    return rows.get_column("_r").is_in(flagged.implode())
 
 
 @rule(Severity.FLAG)
@@ -128,16 +180,12 @@ def repetition(params: RuleParams) -> pl.Expr:
     A degenerate generation loop is what this looks for. Not judged: songs, raps
     and poems (refrains), code and markup (closing tags, table rows), which repeat
     by design. Only flagged: templated lists can still trip it."""
-    lines = pl.col("output").str.split("\n").list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
-    words = pl.col("output").str.to_lowercase().str.extract_all(r"[\p{L}\p{N}']+")
-    n = params.repetition_ngram
-    ngrams = words.list.eval(
-        pl.concat_str([pl.element().shift(-i) for i in range(n)], separator=" ").drop_nulls()
+    candidate = (
+        _at_least_words("output", params.repetition_min_words)
+        & ~pl.col("instruction").str.contains(_REPEATS_BY_DESIGN)
+        & ~pl.col("output").str.contains(f"(?m){_CODE_HINT}|</")
     )
-    long_enough = words.list.len() >= params.repetition_min_words
-    by_design = pl.col("instruction").str.contains(_REPEATS_BY_DESIGN) | pl.col("output").str.contains(f"(?m){_CODE_HINT}|</")
-    repeated_lines = (lines.list.len() >= 4) & (_duplicated_share(lines) > params.repetition_line_share)
-    return long_enough & ~by_design & (repeated_lines | (_duplicated_share(ngrams) > params.repetition_ngram_share))
+    return on_selected(candidate, ["output"], lambda frame: repetitive_rows(frame, params))
 
 
 _LANGUAGES = (
@@ -172,4 +220,4 @@ def code_missing() -> pl.Expr:
     instead of doing. Requests to explain, fix or describe code do not count."""
     output = pl.col("output")
     asks = pl.col("instruction").str.contains(_ASKS_FOR_CODE) & ~pl.col("instruction").str.contains(_WANTS_PROSE)
-    return asks & ~output.str.contains(_LOOKS_LIKE_CODE) & ~_blank("output")
+    return only_where(asks, ~output.str.contains(_LOOKS_LIKE_CODE) & ~_blank("output"))

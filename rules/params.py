@@ -20,22 +20,22 @@ class RuleParams(BaseModel):
     """repetition: outputs shorter than this are not judged (too few n-grams)."""
 
     repetition_line_share: Share = 0.3
-    """repetition: share of non-empty lines that repeat another line (Gopher: 0.3)."""
+    """repetition: share of non-empty lines that repeat an earlier line (Gopher: 0.3)."""
 
     repetition_ngram: Annotated[int, Field(ge=2, le=10)] = 5
     """repetition: word n-gram length for the duplicated n-gram share."""
 
-    repetition_ngram_share: Share = 0.3
-    """repetition: share of word n-gram occurrences that occur more than once. Higher
-    than Gopher's 0.15 character share for 5-grams: Alpaca lists legitimately repeat
-    their frame ("1. The ... of the")."""
+    repetition_ngram_share: Share = 0.15
+    """repetition: share of word n-gram occurrences that repeat an earlier one in the
+    output (Gopher uses 0.15 for the characters in duplicated 5-grams). Templated
+    lists ("1. X targeting: This type of targeting is based on ...") can reach it."""
 
     languages: Annotated[list[str], Field(min_length=1)] = ["en"]
     """non_english: allowed language codes (as langdetect names them)."""
 
-    language_min_letters: Annotated[int, Field(ge=1)] = 40
-    """non_english: texts with fewer letters are "unknown" and never fire: langdetect
-    guesses wildly on a few words."""
+    language_min_chars: Annotated[int, Field(ge=1)] = 60
+    """non_english: records (instruction + input + output) shorter than this are
+    "unknown" and never fire: langdetect guesses wildly on a few words."""
 
     length_outlier_mads: Annotated[float, Field(gt=0)] = 4.0
     """length_outlier: a field is an outlier when log(tokens) is this many scaled
