@@ -47,7 +47,7 @@ def _text() -> pl.Expr:
 
 
 def long_enough(params: RuleParams) -> pl.Expr:
-    return _text().str.len_chars() >= params.language_min_chars
+    return _text().str.len_bytes() >= params.language_min_bytes
 
 
 def plainly_english() -> pl.Expr:
@@ -116,7 +116,7 @@ def non_english(params: RuleParams) -> pl.Expr:
 
     Dropped: a model tuned for English learns nothing useful from it, and mixed
     languages teach switching. Translation tasks are judged by their instruction
-    alone, and texts shorter than ``language_min_chars`` are never judged
+    alone, and texts shorter than ``language_min_bytes`` are never judged
     (langdetect guesses wildly on a few words)."""
     allowed = frozenset(params.languages)
     needs_detection = ~plainly_english() & long_enough(params)

@@ -33,9 +33,11 @@ class RuleParams(BaseModel):
     languages: Annotated[list[str], Field(min_length=1)] = ["en"]
     """non_english: allowed language codes (as langdetect names them)."""
 
-    language_min_chars: Annotated[int, Field(ge=1)] = 60
-    """non_english: records (instruction + input + output) shorter than this are
-    "unknown" and never fire: langdetect guesses wildly on a few words."""
+    language_min_bytes: Annotated[int, Field(ge=1)] = 60
+    """non_english: records (instruction + input + output) shorter than this many
+    UTF-8 bytes are "unknown" and never fire: langdetect guesses wildly on a few
+    words. Bytes rather than characters, because one CJK character (3 bytes)
+    says about as much as a short word."""
 
     length_outlier_mads: Annotated[float, Field(gt=0)] = 4.0
     """length_outlier: a field is an outlier when log(tokens) is this many scaled

@@ -129,11 +129,17 @@ _REFUSAL = (
 )
 
 
+_REWRITE = r"(?i)\b(?:rewrite|re-write|paraphrase|rephrase|change|convert|edit|negat\w*|translate|transform|correct|turn)\b"
+
+
 @rule(Severity.DROP, highlight=r"[Aa]s an (AI|[Aa]rtificial [Ii]ntelligence)( language model)?|I('m| am) (sorry|afraid)[^.]{0,60}|[Ii] (cannot|can't|am unable to)[^.]{0,40}|[Tt]his (task|instruction) cannot be [a-z]+")
 def refusal() -> pl.Expr:
     """The output declines instead of answering: "As an AI language model…", "I'm sorry, but I cannot…", "This task cannot be completed…".
 
     Dropped: a refusal to a harmless task teaches refusing. Only the opening of
     the output counts ("I'm sorry to hear that" and a character saying "I can't"
-    in a story do not), except for "as an AI", which never belongs in an answer."""
-    return pl.col("output").str.contains(_REFUSAL)
+    in a story do not), except for "as an AI", which never belongs in an answer.
+    Rewriting tasks with an input ("Rewrite in the negative: I can do it.") may
+    answer "I cannot do it." and do not count."""
+    rewrites_input = pl.col("instruction").str.contains(_REWRITE) & (pl.col("input").fill_null("") != "")
+    return pl.col("output").str.contains(_REFUSAL) & ~rewrites_input
