@@ -208,6 +208,7 @@ _WANTS_PROSE = (
 _LOOKS_LIKE_CODE = (
     r"```|[{};]|==|!=|<=|>=|=>|->|:=|\+=|\w\s*=\s*\S|\w\(.*\)|</?[a-zA-Z][^>]*>|"
     r"\.\*|\\[dswbDSWB]|\[[^\]]*\][*+?{]|\^\(|"  # regular expressions
+    r"^\s*[a-z_][\w.\-]*(?:\s+-{1,2}[\w\-]+)*\s*$|"  # one shell command: "pwd", "ls -la"
     r"(?m)^\s*(?:def|class|import|from|return|for|while|if|print|SELECT|INSERT|UPDATE|CREATE|#include|public|function|var|let|const|echo)\b"
 )
 
