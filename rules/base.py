@@ -38,6 +38,10 @@ class Rule:
 
 RULES: dict[str, Rule] = {}
 
+# Polite or framing words before an imperative ("Please draw", "Kindly write",
+# "Task: create"), for rules that read the instruction's first verb.
+LEAD_IN = r"(?:\s*(?:please|kindly|now|task|can you|could you|would you|you need to|i need you to|i want you to)\b[\s,:]*)*"
+
 
 def rule(severity: Severity, highlight: str | None = None) -> Callable[[Callable[..., pl.Expr]], Callable[..., pl.Expr]]:
     """Register a rule. The function may take one argument, the rule parameters

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from rules.base import LEAD_IN as _LEAD_IN
 from rules.base import Severity, on_selected, only_where, rule
 from rules.params import RuleParams
 
@@ -192,7 +193,7 @@ _LANGUAGES = (
     r"python|java|javascript|typescript|c\+\+|c#|c|ruby|go|golang|rust|php|swift|kotlin|scala|perl|r|matlab|"
     r"sql|mysql|html|css|bash|shell|powershell|haskell|lua|julia|dart|vba|excel"
 )
-_MAKE = r"(?i)^(?:please\s+)?(?:write|create|generate|implement|construct|develop|code|compose|produce|build|make)\b"
+_MAKE = rf"(?i)^{_LEAD_IN}(?:write|create|generate|implement|construct|develop|code|compose|produce|build|make)\b"
 _ASKS_FOR_CODE = (
     rf"{_MAKE}[^.?!\n]{{0,60}}?\b(?:program|function|(?:{_LANGUAGES}) script|script (?:to|that)|code|snippet|subroutine|"
     r"class|method|(?:sql|database|mysql|postgres|postgresql|sparql|graphql|mongodb) query|regex|regular expression|loop)\b"

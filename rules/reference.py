@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from rules.base import LEAD_IN as _LEAD_IN
 from rules.base import Severity, rule
 
 # Every pattern here is Rust regex syntax (what Polars runs): no look-around.
@@ -54,9 +55,9 @@ _NON_TEXT = (
     r"musical (?:piece|sequence|composition)s?|pieces? of music|soundtracks?|audio|recordings?)"
 )
 _ASKS_FOR_MEDIA = (
-    rf"(?i)^(?:please\s+)?{_MAKE}\b[^.?!\n]{{0,40}}?\b{_NON_TEXT}\b"
-    r"|(?i)^(?:please\s+)?(?:draw|sketch|paint|colou?ri[sz]e|photograph|film|animate)\b"
-    r"|(?i)^(?:please\s+)?record (?:a|an|the|yourself|your)\b"
+    rf"(?i)^{_LEAD_IN}{_MAKE}\b[^.?!\n]{{0,40}}?\b{_NON_TEXT}\b"
+    rf"|(?i)^{_LEAD_IN}(?:draw|sketch|paint|colou?ri[sz]e|photograph|film|animate)\b"
+    rf"|(?i)^{_LEAD_IN}record (?:a|an|the|yourself|your)\b"
 )
 # Text about a picture is text: a caption, a description, a character sketch.
 _TEXT_ABOUT_MEDIA = (
