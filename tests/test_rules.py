@@ -257,3 +257,23 @@ def test_python_checks_see_only_prefiltered_rows(monkeypatch):
     fired = frame.select(RULES["arithmetic_mismatch"].expr(PARAMS)).to_series().to_list()
     assert fired == [False, True, False]
     assert seen == ["Calculate 2 + 2."]
+
+
+def test_python_checks_agree_on_chunked_frames(monkeypatch):
+    """Polars may run a batch function on several chunks in parallel threads; the
+    answers must not depend on that (langdetect's lazy global set-up once raced)."""
+    import rules.language as language
+
+    monkeypatch.setattr(language, "_factory", None)
+    language.detect_language.cache_clear()
+    german = ("Beschreibe das Wetter.", "", "Heute ist das Wetter in Berlin sonnig und warm, aber am Abend regnet es.")
+    english = ("Translate into French: I ate lunch at noon with my friends.", "", "J'ai déjeuné à midi avec mes amis.")
+    sums = ("Calculate 8 * (25 + 7).", "", "216")
+    rows = [german, english, sums] * 4
+    parts = [pl.DataFrame(dict(zip(("instruction", "input", "output"), zip(*rows[i : i + 3])))) for i in range(0, 12, 3)]
+    chunked = pl.concat(parts, rechunk=False)
+    assert chunked.n_chunks() > 1
+    checks = [RULES[name].expr(PARAMS).alias(name) for name in ("non_english", "arithmetic_mismatch")]
+    assert chunked.select(checks).equals(chunked.rechunk().select(checks))
+    assert chunked.select(checks).get_column("non_english").to_list() == [True, False, False] * 4
+    assert chunked.select(checks).get_column("arithmetic_mismatch").to_list() == [False, False, True] * 4
