@@ -45,7 +45,7 @@ def empty_output() -> pl.Expr:
 _PLACEHOLDER_KEYS = [
     "na", "nan", "none", "nil", "null", "empty", "blank", "tbd", "todo", "notapplicable",
     "nooutput", "nooutputs", "nooutputrequired", "nooutputneeded", "nooutputgiven", "nooutputprovided",
-    "noanswer", "noresponse", "noinput", "output", "answer", "response", "notavailable", "unknown",
+    "noanswer", "noresponse", "noinput", "output", "answer", "response", "notavailable",
 ]
 # Bracketed stand-ins for something that is not there: "<No output, cannot design
 # a graphical user interface>", "[screenshot of Github website]", "[Insert image]".

@@ -41,6 +41,7 @@ CASES = [
     ("placeholder_output", "Which option is right?", "", "None of the above.", False),
     ("placeholder_output", "List the even numbers.", "1, 3", "[]: there are none, both are odd.", False),
     ("placeholder_output", "Is zero positive?", "", "No.", False),
+    ("placeholder_output", "Who wrote this anonymous poem?", "", "Unknown.", False),
     ("output_echoes_instruction", "Write a haiku about rain.", "", "write a haiku about rain", True),
     ("output_echoes_instruction", "Write a haiku about rain.", "", "Soft rain on the roof / ...", False),
     ("input_repeats_instruction", "Edit this sentence: He go home.", "He go home.", "He goes home.", False),
