@@ -126,8 +126,10 @@ _REFUSAL = (
     r"|(?:this|the) (?:task|instruction|request|question) (?:cannot|can't|can not|is not able to) be (?:performed|completed|done|answered|fulfilled|carried out)"
     r"|(?:this|the) (?:task|instruction|request) (?:is|seems) (?:not possible|impossible)"
     r")"
-    r"|(?i)\bas an ai(?: language model)?\b"
 )
+# Kept apart from the anchored pattern: one alternation of an anchored and an
+# unanchored branch makes Polars' regex scan every output ten times slower.
+_AS_AN_AI = r"(?i)\bas an ai(?: language model)?\b"
 
 
 _REWRITE = r"(?i)\b(?:rewrite|re-write|paraphrase|rephrase|change|convert|edit|negat\w*|translate|transform|correct|turn)\b"
@@ -143,4 +145,5 @@ def refusal() -> pl.Expr:
     Rewriting tasks with an input ("Rewrite in the negative: I can do it.") may
     answer "I cannot do it." and do not count."""
     rewrites_input = pl.col("instruction").str.contains(_REWRITE) & (pl.col("input").fill_null("") != "")
-    return pl.col("output").str.contains(_REFUSAL) & ~rewrites_input
+    refuses = pl.col("output").str.contains(_REFUSAL) | pl.col("output").str.contains(_AS_AN_AI)
+    return refuses & ~rewrites_input
