@@ -33,7 +33,11 @@ def _any_of(columns: tuple[str, ...], pattern: str) -> pl.Expr:
     return pl.any_horizontal(pl.col(c).str.contains(pattern) for c in columns)
 
 
-@rule(Severity.DROP, highlight=r"https?://\S+|www\.\S+|<\s*[Pp]icture [Aa]ttached\s*>|!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>")
+@rule(
+    Severity.DROP,
+    highlight=r"https?://\S+|www\.\S+|<\s*[Pp]icture [Aa]ttached\s*>|!\[[^\]]*\]\([^)]*\)|<(img|audio|video)\b[^>]*>"
+    r"|\b[Tt]h(e|is|ese) (following|given|attached|above|below|provided|linked) [a-z]+",
+)
 def external_reference() -> pl.Expr:
     """The task depends on something the record does not contain: a URL, an attachment, an image, "the following article" with nothing following.
 

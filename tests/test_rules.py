@@ -227,6 +227,12 @@ def test_highlight_is_portable_regex(name):
     pl.select(pl.lit("x").str.contains(pattern))  # Rust's regex accepts it too
 
 
+@pytest.mark.parametrize("name, instruction, input, output", [case[:4] for case in CASES if case[4] and RULES[case[0]].highlight])
+def test_highlight_points_at_something_in_a_firing_record(name, instruction, input, output):
+    pattern = re.compile(RULES[name].highlight)
+    assert any(pattern.search(field) for field in (instruction, input, output))
+
+
 def test_rules_on_null_fields_do_not_fire():
     frame = pl.DataFrame(
         {"instruction": ["Say hi."], "input": [None], "output": ["Hi."], **{f"_tokens_{f}": [1] for f in ("instruction", "input", "output", "prompt", "total")}},
