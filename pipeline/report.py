@@ -16,6 +16,8 @@ import polars as pl
 from pipeline import columns as C
 from pipeline.config import Config
 from rules import RULES
+from rules.language import language_counts
+from rules.length import token_report
 
 EXAMPLES_PER_RULE = 3
 EXAMPLE_CHARS = 300
@@ -151,6 +153,8 @@ def build_report(frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFram
         "flagged_by_rule": count_reasons(frame, C.FLAGS),
         "rules": rule_section(frame, config),
         "repairs": repairs_section(frame),
+        "tokens": token_report(frame, config.rules, config.tokens.tokenizer),
+        "languages": language_counts(frame, config.rules),
         "quarantine": quarantine_section(quarantine),
         "lengths": lengths_section(frame),
         "timings_s": {name: round(seconds, 4) for name, seconds in timings.items()},

@@ -1,6 +1,6 @@
 """The pipeline, as one visible list of stages.
 
-    sources -> load -> validate -> normalise -> rules -> dedup -> decide -> write -> report
+    sources -> load -> validate -> normalise -> tokens -> rules -> dedup -> decide -> write -> report
 
 Each middle stage is a function ``pl.LazyFrame -> pl.LazyFrame``. The runner
 materialises the frame between stages so that the timings in the report are the
@@ -27,6 +27,7 @@ from pipeline.load import expand_inputs, load_records
 from pipeline.normalise import normalise
 from pipeline.report import build_report
 from pipeline.summary import write_report_pages
+from pipeline.tokens import count_stage
 from pipeline.validate import validate
 from pipeline.write import (
     clean_columns,
@@ -44,6 +45,7 @@ Stage = Callable[[pl.LazyFrame], pl.LazyFrame]
 def stages(config: Config) -> list[tuple[str, Stage]]:
     return [
         ("normalise", normalise),
+        ("tokens", partial(count_stage, config=config)),  # before rules: too_long and length_outlier read the counts
         ("rules", partial(apply_rules, config=config)),
         ("dedup", partial(dedup, config=config)),
         ("decide", partial(decide, config=config)),

@@ -38,6 +38,10 @@ class Rule:
 
 RULES: dict[str, Rule] = {}
 
+# Polite or framing words before an imperative ("Please draw", "Kindly write",
+# "Task: create"), for rules that read the instruction's first verb.
+LEAD_IN = r"(?:\s*(?:please|kindly|now|task|can you|could you|would you|you need to|i need you to|i want you to)\b[\s,:]*)*"
+
 
 def rule(severity: Severity, highlight: str | None = None) -> Callable[[Callable[..., pl.Expr]], Callable[..., pl.Expr]]:
     """Register a rule. The function may take one argument, the rule parameters
@@ -59,3 +63,43 @@ def rule(severity: Severity, highlight: str | None = None) -> Callable[[Callable
         return build
 
     return register
+
+
+def on_selected(selected: pl.Expr, columns: list[str], check: Callable[[pl.DataFrame], pl.Series]) -> pl.Expr:
+    """``check(frame)`` on the rows ``selected`` picks (a frame of ``columns``,
+    nulls kept); False elsewhere. ``check`` returns one boolean per row it gets.
+
+    For costly work that matters on a few rows: ``pl.when(selected).then(...)``
+    would still compute the costly branch on every row. The rows are filtered
+    inside one batch function instead, and only they are checked.
+    """
+
+    def run(batch: pl.Series) -> pl.Series:
+        frame = batch.struct.unnest()
+        picked = frame.get_column("_selected").fill_null(False)
+        answers = pl.Series([False] * frame.height, dtype=pl.Boolean)
+        if picked.any():
+            found = check(frame.filter(picked).select(columns)).fill_null(False).cast(pl.Boolean)
+            answers = answers.scatter(picked.arg_true(), found)
+        return answers
+
+    packed = pl.struct(selected.alias("_selected"), *columns)
+    return packed.map_batches(run, return_dtype=pl.Boolean, is_elementwise=True)
+
+
+def only_where(selected: pl.Expr, check: pl.Expr) -> pl.Expr:
+    """The expression ``check``, evaluated (vectorised) only on the rows
+    ``selected`` picks; False elsewhere. See ``on_selected``."""
+    columns = sorted(set(check.meta.root_names()))
+    return on_selected(selected, columns, lambda frame: frame.select(check).to_series())
+
+
+def python_check(prefilter: pl.Expr, columns: list[str], check: Callable[..., bool]) -> pl.Expr:
+    """A rule part that needs Python, run row by row on the rows ``prefilter``
+    selects: ``check`` gets the row's ``columns`` as arguments (nulls as "")."""
+
+    def rows(frame: pl.DataFrame) -> pl.Series:
+        answers = [bool(check(*row)) for row in frame.fill_null("").iter_rows()]
+        return pl.Series(answers, dtype=pl.Boolean)
+
+    return on_selected(prefilter, columns, rows)

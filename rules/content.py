@@ -1,17 +1,225 @@
-"""Rules about what a field contains."""
+"""Rules about what a field contains: empty or placeholder answers, copies of
+another field, prose cut off mid-sentence, repetition, missing code."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from rules.base import Severity, rule
+from rules.base import LEAD_IN as _LEAD_IN
+from rules.base import Severity, on_selected, only_where, rule
+from rules.params import RuleParams
 
 
 def _blank(column: str) -> pl.Expr:
     return pl.col(column).str.strip_chars().str.len_chars().fill_null(0) == 0
 
 
+def comparable(column: str) -> pl.Expr:
+    """Lowercase letters and digits only: case, spacing and punctuation do not make
+    a field different from another."""
+    return pl.col(column).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", "")
+
+
+def _words(column: str) -> pl.Expr:
+    return pl.col(column).str.count_matches(r"\S+")
+
+
+def _at_least_words(column: str, n: int) -> pl.Expr:
+    """Cheap pre-filter for ``_words(column) >= n``: a literal count of spaces and
+    newlines, with slack, so that no row with n words is missed."""
+    separators = pl.col(column).str.count_matches(" ", literal=True) + pl.col(column).str.count_matches("\n", literal=True)
+    return separators + 1 >= n
+
+
+def _short(column: str, chars: int) -> pl.Expr:
+    return pl.col(column).str.len_chars() <= chars
+
+
 @rule(Severity.DROP)
 def empty_output() -> pl.Expr:
     """Output is blank after stripping whitespace."""
     return _blank("output")
+
+
+# Whole outputs that stand for "no answer", compared as ``comparable`` keys.
+_PLACEHOLDER_KEYS = [
+    "na", "nan", "none", "nil", "null", "empty", "blank", "tbd", "todo", "notapplicable",
+    "nooutput", "nooutputs", "nooutputrequired", "nooutputneeded", "nooutputgiven", "nooutputprovided",
+    "noanswer", "noresponse", "noinput", "output", "answer", "response", "notavailable",
+]
+# Bracketed stand-ins for something that is not there: "<No output, cannot design
+# a graphical user interface>", "[screenshot of Github website]", "[Insert image]".
+_PLACEHOLDER_BRACKETED = (
+    r"^\s*[<\[(]\s*(?i:no output|insert|image|picture|photo|screenshot|video|audio|drawing|diagram|chart|graph|link|output)"
+    r"[^<>\[\]()]*[>\])]\s*$"
+)
+
+
+@rule(Severity.DROP, highlight=r"^[\s\S]{1,80}$")
+def placeholder_output() -> pl.Expr:
+    """Output is a stand-in such as "N/A", "<No Output>", "None" or "-", not an answer.
+
+    Dropped: training on it teaches the model to answer with the placeholder. An
+    output of only punctuation ("-", "...") counts too; a blank one is
+    ``empty_output``'s."""
+    key = comparable("output")
+    only_punctuation = (key == "") & ~_blank("output")
+    placeholder = key.is_in(_PLACEHOLDER_KEYS) & ~_blank("output") | only_punctuation | pl.col("output").str.contains(
+        _PLACEHOLDER_BRACKETED
+    )
+    return only_where(_short("output", 120), placeholder)
+
+
+@rule(Severity.DROP)
+def output_echoes_instruction() -> pl.Expr:
+    """Output is the instruction again (ignoring case, spacing and punctuation).
+
+    Dropped: the pair teaches copying, not answering."""
+    key = comparable("output")
+    similar_length = pl.col("output").str.len_bytes() <= 2 * pl.col("instruction").str.len_bytes() + 20
+    return only_where(similar_length, (key != "") & (key == comparable("instruction")))
+
+
+@rule(Severity.FLAG)
+def input_repeats_instruction() -> pl.Expr:
+    """Input repeats the instruction, or text the instruction already contains.
+
+    Only flagged: the record is redundant rather than wrong, and the answer may be
+    fine. Containment needs 20 characters of input, so a short value that the
+    instruction happens to mention ("Add 5 and 3" with input "5") is not a repeat."""
+    input_key, instruction_key = comparable("input"), comparable("instruction")
+    contained = (input_key.str.len_chars() >= 20) & instruction_key.str.contains(input_key, literal=True)
+    has_input = pl.col("input").fill_null("") != ""
+    return only_where(has_input, (input_key != "") & ((input_key == instruction_key) | contained))
+
+
+# Endings that close a sentence or a block: punctuation, quotes, brackets, emoji.
+_CLOSED_ENDING = r"[.!?…:;\"'”’)\]}>*`_~\-–—=|/\\%#\p{So}\p{Sk}]\s*$"
+_LIST_OR_CODE_LINE = r"^\s*(?:[-*•+>]|\d+[.)]|[a-zA-Z][.)]\s|#|//|<|\|)"
+_CODE_HINT = r"```|[{};]\s*$|^\s{4}|\bdef |\breturn\b|</"
+
+
+_HASHTAG_ENDING = r"#\w+\s*$"
+_FORMULA = r"\s=\s|[×÷√∑]"
+
+
+def _words_per_line(column: str) -> pl.Expr:
+    lines = pl.col(column).str.count_matches(r"(?m)^\s*\S")
+    return _words(column) / pl.max_horizontal(lines, pl.lit(1))
+
+
+@rule(Severity.FLAG, highlight=r"\S[^\n.!?]{0,60}$")
+def truncated_output(params: RuleParams) -> pl.Expr:
+    """Prose output that stops mid-sentence (no closing punctuation on a long last line).
+
+    Only flagged: some styles (slogans, titles) end without a full stop, so a reader
+    should confirm. Not judged: short answers, lists, tables, code, formulas, posts
+    ending in hashtags, and verse (short lines: poems and lyrics rarely punctuate)."""
+    output = pl.col("output").str.strip_chars_end()
+    last_line = output.str.extract(r"([^\n]*)$", 1)
+    open_ending = ~pl.col("output").str.tail(8).str.contains(_CLOSED_ENDING)
+    candidate = _at_least_words("output", params.truncated_min_words) & open_ending
+    cut_prose = (
+        (_words("output") >= params.truncated_min_words)
+        & ~output.str.contains(_CLOSED_ENDING)
+        & ~output.str.contains(_HASHTAG_ENDING)
+        & (last_line.str.count_matches(r"\S+") >= 8)
+        & (_words_per_line("output") >= 15)
+        & ~last_line.str.contains(_LIST_OR_CODE_LINE)
+        & ~pl.col("output").str.contains(f"(?m){_CODE_HINT}|{_FORMULA}")
+    )
+    return only_where(candidate, cut_prose)
+
+
+_REPEATS_BY_DESIGN = r"(?i)\b(?:songs?|raps?|poems?|lyrics|chants?|jingles?|verses?|chorus|nursery rhymes?|truth table|table)\b"
+_FNV_PRIME = 1099511628211  # mixes word hashes into an n-gram hash (wrapping u64 arithmetic)
+
+
+def _repeated_share(items: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per row ``_r``: share of ``key`` occurrences that repeat an earlier one in
+    the same row, and how many there are."""
+    return items.group_by("_r").agg(
+        (1 - pl.col(key).n_unique() / pl.len()).alias("share"), pl.len().alias("n")
+    )
+
+
+def repetitive_rows(frame: pl.DataFrame, params: RuleParams) -> pl.Series:
+    """Gopher-style repetition over ``frame["output"]``: duplicated non-empty lines,
+    or duplicated word n-grams, above their shares. Works on the exploded words
+    of all rows at once (n-grams as hashes of shifted word hashes), because
+    per-row list evaluation is ten times slower."""
+    rows = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "output")
+    n = params.repetition_ngram
+    # Words as Gopher takes them: whitespace-separated (a split is much cheaper
+    # than a regex), lowercased.
+    spaced = pl.col("output").str.to_lowercase().str.replace_all("\n", " ", literal=True).str.replace_all("\t", " ", literal=True)
+    words = rows.select("_r", spaced.str.split(" ").alias("w")).explode("w").filter(pl.col("w").fill_null("") != "")
+    word_hash = pl.col("w").hash(seed=0)
+    ngram = word_hash
+    for offset in range(1, n):
+        ngram = ngram * _FNV_PRIME + word_hash.shift(-offset)
+    ngrams = words.with_columns(ngram.alias("g"), (pl.col("_r").shift(-(n - 1)) == pl.col("_r")).alias("whole")).filter("whole")
+    by_ngram = _repeated_share(ngrams, "g").filter(pl.col("share") > params.repetition_ngram_share)
+    lines = (
+        rows.select("_r", pl.col("output").str.split("\n").alias("line"))
+        .explode("line")
+        .with_columns(pl.col("line").str.strip_chars())
+        .filter(pl.col("line").fill_null("") != "")
+    )
+    by_line = _repeated_share(lines, "line").filter((pl.col("n") >= 4) & (pl.col("share") > params.repetition_line_share))
+    word_counts = words.group_by("_r").agg(pl.len().alias("words"))
+    long_enough = word_counts.filter(pl.col("words") >= params.repetition_min_words).get_column("_r")
+    flagged = pl.concat([by_ngram.get_column("_r"), by_line.get_column("_r")]).unique()
+    flagged = flagged.filter(flagged.is_in(long_enough.implode()))
+    return rows.get_column("_r").is_in(flagged.implode())
+
+
+@rule(Severity.FLAG)
+def repetition(params: RuleParams) -> pl.Expr:
+    """Output repeats itself: too many duplicated lines or word n-grams (Gopher-style shares).
+
+    A degenerate generation loop is what this looks for. Not judged: songs, raps
+    and poems (refrains), code and markup (closing tags, table rows), which repeat
+    by design. Only flagged: templated lists can still trip it."""
+    candidate = (
+        _at_least_words("output", params.repetition_min_words)
+        & ~pl.col("instruction").str.contains(_REPEATS_BY_DESIGN)
+        & ~pl.col("output").str.contains(f"(?m){_CODE_HINT}|</")
+    )
+    return on_selected(candidate, ["output"], lambda frame: repetitive_rows(frame, params))
+
+
+_LANGUAGES = (
+    r"python|java|javascript|typescript|c\+\+|c#|c|ruby|go|golang|rust|php|swift|kotlin|scala|perl|r|matlab|"
+    r"sql|mysql|html|css|bash|shell|powershell|haskell|lua|julia|dart|vba|excel"
+)
+_MAKE = rf"(?i)^{_LEAD_IN}(?:write|create|generate|implement|construct|develop|code|compose|produce|build|make)\b"
+_ASKS_FOR_CODE = (
+    rf"{_MAKE}[^.?!\n]{{0,60}}?\b(?:program|function|(?:{_LANGUAGES}) script|script (?:to|that)|code|snippet|subroutine|"
+    r"class|method|(?:sql|database|mysql|postgres|postgresql|sparql|graphql|mongodb) query|regex|regular expression|loop)\b"
+    rf"|{_MAKE}[^.?!\n]{{0,60}}?\b(?:in|using|with) (?:{_LANGUAGES})\b"
+)
+# Requests that mention a program or script but want prose: a slogan for a
+# program, a script for a scene, pseudocode, a description.
+_WANTS_PROSE = (
+    r"(?i)\b(?:slogan|tagline|name|title|term|description|pseudo-?code|explain|describe|story|poem|essay|dialogue|"
+    r"conversation|scene|movie|film|play|interaction|advertisement|commercial|video|podcast|speech|drama|skit|"
+    r"episode|trailer|radio|chatbot|customer|sales|phone call|report|code of conduct|dress code|zip code|postal code|morse code)\b"
+)
+_LOOKS_LIKE_CODE = (
+    r"```|[{};]|==|!=|<=|>=|=>|->|:=|\+=|\w\s*=\s*\S|\w\(.*\)|</?[a-zA-Z][^>]*>|"
+    r"\.\*|\\[dswbDSWB]|\[[^\]]*\][*+?{]|\^\(|"  # regular expressions
+    r"^\s*[a-z_][\w.\-]*(?:\s+-{1,2}[\w\-]+)*\s*$|"  # one shell command: "pwd", "ls -la"
+    r"(?m)^\s*(?:def|class|import|from|return|for|while|if|print|SELECT|INSERT|UPDATE|CREATE|#include|public|function|var|let|const|echo)\b"
+)
+
+
+@rule(Severity.DROP)
+def code_missing() -> pl.Expr:
+    """The instruction asks for code (a program, function, script, query) and the output has none.
+
+    Dropped: a prose answer to a coding request teaches the model to describe
+    instead of doing. Requests to explain, fix or describe code do not count."""
+    output = pl.col("output")
+    asks = pl.col("instruction").str.contains(_ASKS_FOR_CODE) & ~pl.col("instruction").str.contains(_WANTS_PROSE)
+    return only_where(asks, ~output.str.contains(_LOOKS_LIKE_CODE) & ~_blank("output"))

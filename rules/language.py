@@ -1,0 +1,143 @@
+"""``non_english``: the record is not in an allowed language.
+
+langdetect costs about 3 ms a call, so 52,000 rows cannot all pay for it. A
+vectorised pre-screen settles the rows that are plainly English -- almost no
+letters outside A-Z and no more foreign function words ("der", "que", "les",
+"yang") than English ones -- and only the rest are detected, once per distinct
+text. Detection is seeded, so the same input gives the same answer every run.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+import polars as pl
+
+from rules.base import Severity, only_where, python_check, rule
+from rules.params import RuleParams
+
+# ASCII word boundaries and ASCII-only word lists keep these regexes on Rust's
+# fast path: Unicode-aware \b with case folding is several times slower.
+_ENGLISH = (
+    r"(?i)(?-u:\b)(?:the|and|of|to|is|are|was|were|in|for|that|with|this|it|be|as|on|or|by|you|your|what|how|which|"
+    r"from|can|will|has|have|not|its|their|they|we|he|she|at|if|but|all|these|each|one|an|a|given|following|"
+    r"write|describe|give|create|generate|list|name|explain|find|make|identify)(?-u:\b)"
+)
+# Function words of other languages that are not also English words (accented
+# ones are left out: the non-ASCII letter count catches those languages).
+_FOREIGN = (
+    r"(?i)(?-u:\b)(?:el|los|las|del|que|por|para|una|les|des|une|du|et|pour|dans|pas|qui|avec|est|der|das|und|ist|"
+    r"nicht|ein|eine|mit|ich|auf|sind|che|di|della|sono|non|gli|uma|com|het|een|van|niet|zijn|voor|ook|"
+    r"yang|dan|ini|itu|dengan|untuk|tidak|adalah|och|att|og|ikke|jest|nie)(?-u:\b)"
+)
+_NON_ASCII_LETTER = r"[\p{L}&&[^A-Za-z]]"
+_TRANSLATION = (
+    r"(?i)translat|traduc|übersetz|\b(?:in|into|to) (?:french|spanish|german|italian|portuguese|chinese|mandarin|"
+    r"japanese|korean|russian|arabic|hindi|dutch|latin|greek|swedish|turkish|polish|hebrew|vietnamese|thai)\b"
+)
+DETECT_CHARS = 1000  # langdetect reads this much; more text does not change its answer
+
+
+def _text() -> pl.Expr:
+    return pl.concat_str(
+        pl.col("instruction").fill_null(""), pl.col("input").fill_null(""), pl.col("output").fill_null(""), separator="\n"
+    )
+
+
+def long_enough(params: RuleParams) -> pl.Expr:
+    return _text().str.len_bytes() >= params.language_min_bytes
+
+
+def plainly_english() -> pl.Expr:
+    """The vectorised pre-screen: True where detection is not needed.
+
+    Text with neither a letter outside A-Z nor a foreign function word is
+    English without further ado (two fast ``contains``); the rest is counted:
+    still English if non-ASCII letters are at most 3% of the text and English
+    function words at least as many as foreign ones."""
+    text = _text()
+    suspicious = text.str.contains(_NON_ASCII_LETTER) | text.str.contains(_FOREIGN)
+    english, foreign = text.str.count_matches(_ENGLISH), text.str.count_matches(_FOREIGN)
+    mostly_ascii = text.str.count_matches(_NON_ASCII_LETTER) <= 0.03 * text.str.len_chars()
+    return ~only_where(suspicious, ~(mostly_ascii & (foreign <= english)))
+
+
+SEED = 0
+_factory_lock = threading.Lock()
+_factory = None
+
+
+def _detector_factory():
+    """langdetect's profiles, loaded once. Not ``langdetect.detect``: its lazy
+    global set-up races when Polars runs the check on two chunks in two threads,
+    and a half-loaded factory answers "pl" for English."""
+    global _factory
+    with _factory_lock:
+        if _factory is None:
+            from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+            factory = DetectorFactory()
+            factory.load_profile(PROFILES_DIRECTORY)
+            factory.set_seed(SEED)
+            _factory = factory
+    return _factory
+
+
+@lru_cache(maxsize=1 << 16)
+def detect_language(text: str) -> str:
+    """langdetect's best guess with a fixed seed, "unknown" when it has none."""
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _detector_factory().create()
+    detector.append(text[:DETECT_CHARS])
+    try:
+        return detector.detect()
+    except LangDetectException:
+        return "unknown"
+
+
+def _join(*fields: str) -> str:
+    return "\n".join(fields)
+
+
+def _not_allowed(allowed: frozenset[str], instruction: str, input: str, output: str) -> bool:
+    # A translation task may rightly answer in another language: judge its
+    # instruction only.
+    if re.search(_TRANSLATION, instruction):
+        return detect_language(instruction) not in allowed | {"unknown"}
+    return detect_language(_join(instruction, input, output)) not in allowed | {"unknown"}
+
+
+@rule(Severity.DROP)
+def non_english(params: RuleParams) -> pl.Expr:
+    """The record is not in an allowed language (langdetect, seeded; English by default).
+
+    Dropped: a model tuned for English learns nothing useful from it, and mixed
+    languages teach switching. Translation tasks are judged by their instruction
+    alone, and texts shorter than ``language_min_bytes`` are never judged
+    (langdetect guesses wildly on a few words)."""
+    allowed = frozenset(params.languages)
+    needs_detection = ~plainly_english() & long_enough(params)
+    return python_check(
+        needs_detection,
+        ["instruction", "input", "output"],
+        lambda instruction, input, output: _not_allowed(allowed, instruction, input, output),
+    )
+
+
+def language_counts(frame: pl.DataFrame, params: RuleParams) -> dict[str, int]:
+    """Rows per detected language for the report: rows that pass the pre-screen
+    count as "en", rows too short to judge as "unknown"."""
+    if frame.is_empty():
+        return {}
+    screened = frame.select(plainly_english().alias("plain"), long_enough(params).alias("long"), _text().alias("text"))
+    counts: dict[str, int] = {"en": int(screened.get_column("plain").sum())}
+    short = screened.filter(~pl.col("plain") & ~pl.col("long")).height
+    if short:
+        counts["unknown"] = short
+    for text in screened.filter(~pl.col("plain") & pl.col("long")).get_column("text"):
+        language = detect_language(text)
+        counts[language] = counts.get(language, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

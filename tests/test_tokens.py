@@ -1,0 +1,179 @@
+"""Token counts: the chunk shortcut must equal plain encoding, exactly, for the
+fields, the rendered prompt and the total; the tokenizer loads offline and is
+cached; the report summarises the counts in the agreed shape."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from tokenizers import Tokenizer, models, pre_tokenizers
+
+from pipeline import tokens as T
+from pipeline.config import Config
+from pipeline.errors import InputError
+from pipeline.prompts import render_prompt
+from rules import RuleParams
+from rules.language import language_counts
+from rules.length import token_report
+from tests.conftest import ALPACA_5000, needs_reference
+
+
+@pytest.fixture(scope="session")
+def tokenizer(tmp_path_factory) -> Tokenizer:
+    """The default tokenizer converted from the GGUF into an empty cache (cold)."""
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(cache))
+        loaded = T._from_gguf(T.default_gguf())
+        cached = list((cache / "curate").glob("*.tokenizer.json"))
+        assert len(cached) == 1, "the converted tokenizer is kept for later runs"
+        again = T._from_gguf(T.default_gguf())  # now from the cache
+    sample = "Hello, world! Don't   stop.\n\n  def f(x):\n\treturn x"
+    assert again.encode(sample).ids == loaded.encode(sample).ids
+    return loaded
+
+
+TEXTS = [
+    "",
+    " ",
+    "Hello world",
+    "  two leading spaces",
+    "trailing spaces   ",
+    "a\n\nb",
+    "line one\n   indented line\n\tTabbed",
+    "don't it's we'll they're I'd O'Neil 'quoted'",
+    "x   y\t\tz\n\n\n  w",
+    "naïve café 東京タワー Ünïcödé",
+    "emoji 😀👍🏽 and symbols ™ © → ≥",
+    "<|im_end|> special <|im_start|>",
+    "numbers 1234567 3.14159 -42 1,000,000",
+    "def f(x):\n    return x ** 2  # square\n",
+    "“curly quotes” — dashes – and…ellipsis",
+]
+
+
+def frame_of(instructions, inputs, outputs) -> pl.DataFrame:
+    return pl.DataFrame({"instruction": instructions, "input": inputs, "output": outputs}, schema={f: pl.String for f in T.FIELDS})
+
+
+def expected_counts(tokenizer, frame: pl.DataFrame) -> pl.DataFrame:
+    rows = frame.select(T.FIELDS).fill_null("").rows()
+    direct = {f: T.count_tokens(tokenizer, [r[i] for r in rows]) for i, f in enumerate(T.FIELDS)}
+    direct["prompt"] = T.count_tokens(tokenizer, [render_prompt(i, n) for i, n, _ in rows])
+    direct["total"] = [p + o + 1 for p, o in zip(direct["prompt"], direct["output"])]
+    return pl.DataFrame({T.COLUMNS[k]: v for k, v in direct.items()}, schema={T.COLUMNS[k]: pl.Int64 for k in direct})
+
+
+def counted(tokenizer, frame: pl.DataFrame) -> pl.DataFrame:
+    return T.token_columns(frame, tokenizer).select(T.COLUMNS.values())
+
+
+def test_chunk_counts_equal_plain_encoding_on_awkward_text(tokenizer):
+    frame = frame_of(TEXTS, list(reversed(TEXTS)), TEXTS[3:] + TEXTS[:3])
+    assert T.splits_like_gpt2(tokenizer)
+    assert counted(tokenizer, frame).equals(expected_counts(tokenizer, frame))
+
+
+@pytest.mark.parametrize(
+    "instruction, input",
+    [
+        ("Name three colours.", ""),
+        ("Summarise the text.", "The text."),
+        ("Instruction ending in a newline\n", "input"),  # not additive: counted whole
+        ("Fine.", "  input with leading spaces"),  # not additive: counted whole
+        ("'s starts with a contraction", "'ll too"),
+        ("Ends with space ", ""),
+    ],
+)
+def test_prompt_is_counted_as_training_renders_it(tokenizer, instruction, input):
+    frame = frame_of([instruction], [input], ["An answer."])
+    assert counted(tokenizer, frame).equals(expected_counts(tokenizer, frame))
+
+
+def test_total_is_prompt_plus_response_plus_eos(tokenizer):
+    frame = T.token_columns(frame_of(["Say hi."], [""], ["Hi!"]), tokenizer)
+    row = frame.row(0, named=True)
+    assert row["_tokens_total"] == row["_tokens_prompt"] + row["_tokens_output"] + 1
+    assert row["_tokens_prompt"] > row["_tokens_instruction"]  # the template is counted
+
+
+def test_stage_keeps_rows_and_order_and_handles_empty_frames(tokenizer):
+    frame = frame_of(["b", "a", "c"], ["", "x", ""], ["1", "2", "3"]).with_columns(pl.Series("_row", [0, 1, 2]))
+    out = T.token_columns(frame, tokenizer)
+    assert out.get_column("_row").to_list() == [0, 1, 2]
+    assert all(out.schema[c] == pl.Int64 for c in T.COLUMNS.values())
+    empty = T.token_columns(frame.clear(), tokenizer)
+    assert empty.height == 0 and set(T.COLUMNS.values()) <= set(empty.columns)
+
+
+@pytest.mark.slow
+@needs_reference()
+def test_chunk_counts_equal_plain_encoding_on_the_reference_data(tokenizer):
+    records = json.loads(ALPACA_5000.read_text(encoding="utf-8"))
+    from pipeline.normalise import normalise
+
+    raw = frame_of(*[[r.get(f) or "" for r in records] for f in T.FIELDS])
+    for frame in (raw, normalise(raw.lazy()).collect().select(T.FIELDS)):  # before and after normalise
+        assert counted(tokenizer, frame).equals(expected_counts(tokenizer, frame))
+
+
+def test_tokenizer_from_a_file_or_a_directory(tokenizer, tmp_path):
+    (tmp_path / "model").mkdir()
+    tokenizer.save(str(tmp_path / "model" / "tokenizer.json"))
+    from_dir = T._from_path(tmp_path / "model")
+    from_file = T._from_path(tmp_path / "model" / "tokenizer.json")
+    assert from_dir.encode("Hello there").ids == from_file.encode("Hello there").ids == tokenizer.encode("Hello there").ids
+
+
+def test_missing_tokenizer_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="tokenizer not found"):
+        T._from_path(tmp_path / "nowhere")
+
+
+def test_other_tokenizers_are_counted_text_by_text(tmp_path):
+    """A word-level tokenizer is not byte-level BPE: the shortcut is not used, and
+    counts are still exact."""
+    vocab = {"[UNK]": 0, "hello": 1, "world": 2, "###": 3}
+    word_level = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    word_level.pre_tokenizer = pre_tokenizers.Whitespace()
+    assert not T.splits_like_gpt2(word_level)
+    frame = frame_of(["hello world", "Name it"], ["", "world"], ["hello hello", ""])
+    assert counted(word_level, frame).equals(expected_counts(word_level, frame))
+
+
+def test_token_report_has_the_agreed_shape(tokenizer):
+    frame = T.token_columns(frame_of(["Say hi.", "Write an essay."] * 5, [""] * 10, ["Hi!", "word " * 300] * 5), tokenizer)
+    params = Config.model_validate({"tokens": {"max_seq_len": 256}}).rules
+    report = token_report(frame, params, "smollm2")
+    assert report["tokenizer"] == "smollm2" and report["max_seq_len"] == 256
+    assert set(report["fields"]) == {"instruction", "input", "output", "prompt", "total"}
+    for summary in report["fields"].values():
+        assert set(summary) == {"p50", "p90", "p99", "max", "mean"}
+        assert all(isinstance(summary[k], int) for k in ("p50", "p90", "p99", "max")) and isinstance(summary["mean"], float)
+    assert report["truncated_share"] == {"256": 0.5, "512": 0.0, "1024": 0.0, "2048": 0.0}
+    assert set(report["histograms"]) == {"instruction", "input", "output", "total"}
+    for histogram in report["histograms"].values():
+        assert len(histogram["edges"]) == len(histogram["counts"]) + 1
+        assert sum(histogram["counts"]) == frame.height
+    thresholds = report["outlier_thresholds"]
+    assert set(thresholds) == {"instruction", "input", "output"}
+    assert thresholds["output"]["low"] is None and thresholds["output"]["high"] > 0
+
+
+def test_token_report_of_no_rows(tokenizer):
+    frame = T.token_columns(frame_of([], [], []), tokenizer)
+    report = token_report(frame, RuleParams(), "smollm2")
+    assert report["fields"]["total"]["max"] == 0 and report["truncated_share"]["1024"] == 0.0
+
+
+def test_language_counts_prescreened_rows_as_english():
+    frame = frame_of(
+        ["Describe the weather.", "Beschreiben Sie das Wetter in Berlin heute.", "Hi", "Grüß"],
+        ["", "", "", ""],
+        ["It is sunny and warm today in the city.", "Heute ist es in Berlin sonnig und warm, aber am Abend regnet es.", "Yo", "Tschüß"],
+    )
+    # "Hi / Yo" passes the pre-screen (English); "Grüß / Tschüß" does not, and is
+    # too short to detect.
+    assert language_counts(frame, RuleParams()) == {"en": 2, "de": 1, "unknown": 1}
