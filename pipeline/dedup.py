@@ -1,52 +1,234 @@
-"""Dedup: exact duplicates, with the best row of each cluster surviving.
+"""Dedup at instruction granularity: exact copies, conflicting outputs, near
+duplicates; the best row of each cluster survives.
 
-Runs after the rules so that the survivor is the best row (fewest rules fired,
-then the most informative output), not merely the first one read. Ties go to the
-row read first, so the result does not depend on anything but the input order.
+What counts as a duplicate (texts compared lowercased, whitespace collapsed):
+
+- **exact_duplicate**: the same (instruction, input, output).
+- **conflicting_output**: the same (instruction, input) with a different output.
+  Training on both teaches two answers to one prompt; the best one is kept.
+- **near_duplicate**: both of
+    1. the Jaccard similarity of the two records' word n-gram sets is at least
+       ``threshold``. N-grams are taken within a field and tagged with it, so the
+       same words in the instruction and in the output do not match;
+    2. every field in ``fields`` is similar on its own: the Jaccard similarity of
+       its word sets is at least ``field_threshold`` (two empty fields are equal,
+       an empty and a non-empty one are not similar).
+  (1) alone would merge rows that share a long instruction template but differ in
+  their input: "Classify the sentiment of this review ... | Great food." and
+  "... | Rude staff." are different tasks even when both outputs say "Positive".
+  (2) keeps them apart. MinHash LSH only proposes candidate pairs for (1); every
+  candidate is verified with the exact Jaccard values before it is merged.
+
+Rows linked by any of these relations form a cluster (union-find, so the links
+are transitive). The survivor of a cluster is the row with the fewest drop rules
+fired, then the fewest rules fired, then the longest output, then the row read
+first, so the result depends only on the input and the config. Every other row
+of the cluster is rejected with the relation it has *to the survivor*: an exact
+copy of the survivor is ``exact_duplicate`` even if it joined the cluster
+through a near duplicate. ``_cluster`` is the smallest ``_order`` in the
+cluster (stable when rules change which row survives); ``_duplicate_of`` is the
+survivor's ``_source``/``_row``.
 """
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
 import polars as pl
 
 from pipeline import columns as C
-from pipeline.config import Config
+from pipeline import minhash
+from pipeline.config import Config, DedupConfig
+from rules import Severity
+
+EXACT = "exact_duplicate"
+CONFLICTING = "conflicting_output"
+NEAR = "near_duplicate"
+REASONS = (EXACT, NEAR, CONFLICTING)
+PROMPT_FIELDS = ("instruction", "input")
+
+_LINEAGE = pl.Struct({C.SOURCE: pl.String, C.ROW: pl.Int64})
 
 
-def _comparable(column: str) -> pl.Expr:
+# ---------------------------------------------------------------- hashes
+
+
+def comparable(column: str) -> pl.Expr:
     """Case and whitespace differences do not make a different record."""
-    return pl.col(column).str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    return (
+        pl.col(column).fill_null("").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    )
+
+
+def _blake2b_hex(encoded: pl.Series) -> pl.Series:
+    return pl.Series(
+        [hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest() for text in encoded.to_list()],
+        dtype=pl.String,
+    )
+
+
+def content_hash(fields: tuple[str, ...] = C.FIELDS) -> pl.Expr:
+    """128-bit blake2b, as 32 hex characters, of the comparable form of ``fields``.
+
+    Stable across processes, machines and library versions (unlike Polars'
+    ``hash``), so it can be stored and compared by a later run. Each field is
+    prefixed with its length in bytes, so ("ab", "c") and ("a", "bc") differ.
+    """
+    parts = []
+    for field in fields:
+        text = comparable(field)
+        parts += [text.str.len_bytes().cast(pl.String), pl.lit(":"), text]
+    return pl.concat_str(parts).map_batches(_blake2b_hex, return_dtype=pl.String)
+
+
+def prompt_hash() -> pl.Expr:
+    return content_hash(PROMPT_FIELDS)
+
+
+# ---------------------------------------------------------------- survivors
 
 
 def quality_rank(config: Config) -> list[pl.Expr]:
     """Sort keys that put the best row of a cluster first."""
-    rule_columns = [C.rule_column(name) for name in config.active_rules()]
-    drop_columns = [C.rule_column(n) for n in config.active_rules() if config.severity_of(n).value == "drop"]
+    active = config.active_rules()
+    drop_columns = [C.rule_column(n) for n in active if config.severity_of(n) is Severity.DROP]
+    rule_columns = [C.rule_column(n) for n in active]
     drops = pl.sum_horizontal(drop_columns) if drop_columns else pl.lit(0)
     fired = pl.sum_horizontal(rule_columns) if rule_columns else pl.lit(0)
-    informative = pl.col("output").str.len_chars().cast(pl.Int64)
+    informative = pl.col("output").str.len_chars().fill_null(0).cast(pl.Int64)
     return [drops, fired, -informative, pl.col(C.ORDER)]
 
 
-def mark_exact_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
-    """Add ``_cluster``, ``_duplicate_of`` and ``_dedup_reason`` for exact copies."""
-    key = pl.struct([_comparable(c) for c in C.FIELDS]).hash(seed=0)
-    ranked = frame.with_columns(_key=key).sort(quality_rank(config), maintain_order=True)
-    survivor = pl.struct(pl.col(C.SOURCE).first(), pl.col(C.ROW).first()).over("_key")
-    ranked = ranked.with_columns(
-        pl.col(C.ORDER).first().over("_key").alias(C.CLUSTER),
-        survivor.alias(C.DUPLICATE_OF),
-        (pl.col(C.ORDER) != pl.col(C.ORDER).first().over("_key")).alias("_is_copy"),
-        pl.len().over("_key").alias("_cluster_size"),
+# ---------------------------------------------------------------- clusters
+
+
+class UnionFind:
+    """Disjoint sets over 0..n-1, with path halving; the smaller index becomes the root."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, node: int) -> int:
+        parent = self.parent
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def union(self, a: int, b: int) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            low, high = min(root_a, root_b), max(root_a, root_b)
+            self.parent[high] = low
+
+    def union_pairs(self, a: np.ndarray, b: np.ndarray) -> None:
+        for left, right in zip(a.tolist(), b.tolist()):
+            self.union(left, right)
+
+    def roots(self) -> np.ndarray:
+        return np.fromiter((self.find(node) for node in range(len(self.parent))), dtype=np.int64, count=len(self.parent))
+
+
+def group_edges(keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Links every row to the first row with the same key (rows with a unique key give none)."""
+    linked = (
+        pl.DataFrame({"key": keys})
+        .with_row_index("row")
+        .with_columns(first=pl.col("row").first().over("key"))
+        .filter(pl.col("row") != pl.col("first"))
     )
-    return (
-        ranked.with_columns(
-            pl.when(pl.col("_is_copy")).then(pl.lit("exact_duplicate")).alias(C.DEDUP_REASON),
-            pl.when(pl.col("_cluster_size") > 1).then(pl.col(C.CLUSTER)).alias(C.CLUSTER),
-            pl.when(pl.col("_is_copy")).then(pl.col(C.DUPLICATE_OF)).alias(C.DUPLICATE_OF),
+    return linked.get_column("row").to_numpy(), linked.get_column("first").to_numpy()
+
+
+def near_pairs(frame: pl.DataFrame, config: DedupConfig) -> pl.DataFrame:
+    """Verified near-duplicate pairs (a, b, similarity) of row indices of ``frame``."""
+    shingles, words = minhash.record_shingles(frame, C.FIELDS, config.ngram)
+    signature = minhash.signatures(shingles, config.num_perm, config.seed)
+    bands, rows = band_shape(config)
+    candidates = minhash.candidate_pairs(signature, bands, rows, eligible=shingles.lengths > 0)
+    a, b = candidates.get_column("a").to_numpy(), candidates.get_column("b").to_numpy()
+    similarity = minhash.jaccard(shingles.to_polars("shingles"), a, b)
+    keep = similarity >= config.threshold
+    a, b, similarity = a[keep], b[keep], similarity[keep]
+    for field in config.fields:
+        keep = minhash.jaccard(words[field].to_polars(field), a, b) >= config.field_threshold
+        a, b, similarity = a[keep], b[keep], similarity[keep]
+    return pl.DataFrame({"a": a, "b": b, "similarity": similarity})
+
+
+def band_shape(config: DedupConfig) -> tuple[int, int]:
+    if config.bands is not None and config.rows is not None:
+        return config.bands, config.rows
+    return minhash.band_shape(config.threshold, config.num_perm)
+
+
+def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) -> np.ndarray:
+    """For each row, the smallest row index of its cluster (itself when unique).
+    ``keys`` holds the ``content`` and ``prompt`` hashes of the rows."""
+    clusters = UnionFind(frame.height)
+    if config.exact:
+        clusters.union_pairs(*group_edges(keys.get_column("content")))
+    if config.conflicting_output:
+        clusters.union_pairs(*group_edges(keys.get_column("prompt")))
+    if config.near:
+        # Exact copies have identical shingles: one row per distinct content is enough.
+        if config.exact:
+            first = keys.with_row_index("row").unique("content", keep="first").get_column("row")
+            representatives = np.sort(first.to_numpy()).astype(np.int64)
+        else:
+            representatives = np.arange(frame.height, dtype=np.int64)
+        pairs = near_pairs(frame[representatives], config)
+        clusters.union_pairs(
+            representatives[pairs.get_column("a").to_numpy()], representatives[pairs.get_column("b").to_numpy()]
         )
-        .drop("_key", "_is_copy", "_cluster_size")
-        .sort(C.ORDER)
+    return clusters.roots()
+
+
+def mark_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Add ``_cluster``, ``_duplicate_of`` and ``_dedup_reason``."""
+    keys = frame.select(content_hash().alias("content"), prompt_hash().alias("prompt"))
+    best_first = frame.select(pl.arg_sort_by(quality_rank(config)).alias("row")).get_column("row").to_numpy()
+    rank = np.empty(frame.height, dtype=np.int64)
+    rank[best_first] = np.arange(frame.height)
+    ranked = frame.with_columns(
+        _root=pl.Series(cluster_roots(frame, keys, config.dedup)),
+        _content=keys.get_column("content"),
+        _prompt=keys.get_column("prompt"),
+        _rank=pl.Series(rank),
+    ).with_columns(
+        pl.len().over("_root").alias("_size"),
+        pl.col(C.ORDER).min().over("_root").alias("_smallest_order"),
+    )
+    survivors = ranked.sort("_rank").unique("_root", keep="first").select(
+        "_root",
+        pl.struct(C.SOURCE, pl.col(C.ROW).cast(pl.Int64)).alias("_survivor"),
+        pl.col("_content").alias("_survivor_content"),
+        pl.col("_prompt").alias("_survivor_prompt"),
+        pl.col("_rank").alias("_survivor_rank"),
+    )
+    ranked = ranked.join(survivors, on="_root", how="left", maintain_order="left")
+    removed = (pl.col("_size") > 1) & (pl.col("_rank") != pl.col("_survivor_rank"))
+    reason = (
+        pl.when(pl.col("_content") == pl.col("_survivor_content"))
+        .then(pl.lit(EXACT))
+        .when(pl.col("_prompt") == pl.col("_survivor_prompt"))
+        .then(pl.lit(CONFLICTING))
+        .otherwise(pl.lit(NEAR))
+    )
+    marked = ranked.with_columns(
+        pl.when(removed).then(reason).alias(C.DEDUP_REASON),
+        pl.when(pl.col("_size") > 1).then(pl.col("_smallest_order")).cast(pl.Int64).alias(C.CLUSTER),
+        pl.when(removed).then(pl.col("_survivor")).alias(C.DUPLICATE_OF),
+    )
+    return marked.select(*frame.columns, C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)
+
+
+def _unmarked(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.lit(None, pl.String).alias(C.DEDUP_REASON),
+        pl.lit(None, pl.Int64).alias(C.CLUSTER),
+        pl.lit(None, _LINEAGE).alias(C.DUPLICATE_OF),
     )
 
 
@@ -54,12 +236,7 @@ def dedup(lf: pl.LazyFrame, config: Config) -> pl.LazyFrame:
     """Mark duplicates; decide moves them to rejected/. Needs the whole column, so
     it collects."""
     frame = lf.collect()
-    if config.dedup.exact:
-        frame = mark_exact_duplicates(frame, config)
-    else:
-        frame = frame.with_columns(
-            pl.lit(None, pl.String).alias(C.DEDUP_REASON),
-            pl.lit(None, pl.Int64).alias(C.CLUSTER),
-            pl.lit(None, pl.Struct({C.SOURCE: pl.String, C.ROW: pl.Int64})).alias(C.DUPLICATE_OF),
-        )
-    return frame.lazy()
+    settings = config.dedup
+    if frame.height == 0 or not (settings.exact or settings.conflicting_output or settings.near):
+        return _unmarked(frame).lazy()
+    return mark_duplicates(frame, config).lazy()
