@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 MAX_HASH32 = np.uint32(0xFFFFFFFF)
 _TOKEN = r"\w+"
@@ -84,10 +83,15 @@ class Ragged:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def to_polars(self, name: str) -> pl.Series:
-        """As a Polars list column, without copying the values in Python."""
-        array = pa.ListArray.from_arrays(pa.array(self.offsets.astype(np.int32)), pa.array(self.values))
-        return pl.Series(name, pl.from_arrow(array))
+    def lists(self, records: np.ndarray) -> pl.Series:
+        """The arrays of ``records`` (in that order, repeats allowed) as a Polars list column."""
+        wanted = np.unique(records)
+        owner = np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
+        keep = np.isin(owner, wanted)
+        grouped = pl.DataFrame({"record": owner[keep], "value": self.values[keep]}).group_by("record").agg("value")
+        order = pl.DataFrame({"record": records.astype(np.int64)})
+        joined = order.join(grouped, on="record", how="left", maintain_order="left")
+        return joined.get_column("value").fill_null(pl.lit([], dtype=pl.List(grouped.schema["value"].inner)))
 
     @staticmethod
     def from_lengths(values: np.ndarray, lengths: np.ndarray) -> "Ragged":
@@ -96,18 +100,22 @@ class Ragged:
         return Ragged(values, offsets)
 
 
-def tokens(texts: pl.Series) -> Ragged:
-    """Stable 64-bit hashes of the lowercased words of each text (null = no words)."""
-    words = texts.str.to_lowercase().str.extract_all(_TOKEN)
-    lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
-    flat = words.explode(empty_as_null=False, keep_nulls=False)
+def words(texts: pl.Expr) -> pl.Expr:
+    """The lowercased ``\\w+`` words of each text, as a list column (null text: no words)."""
+    return texts.str.to_lowercase().str.extract_all(_TOKEN).fill_null(pl.lit([], dtype=pl.List(pl.String)))
+
+
+def word_hashes(word_lists: pl.Series) -> Ragged:
+    """Stable 64-bit hashes of the words, one array per record."""
+    lengths = word_lists.list.len().to_numpy().astype(np.int64)
+    flat = word_lists.explode(empty_as_null=False, keep_nulls=False)
     if flat.len() == 0:
         return Ragged.from_lengths(np.zeros(0, dtype=_U64), lengths)
     # Hash each distinct word once: a corpus has far fewer distinct words than words.
     vocabulary = flat.unique()
-    hashes = pl.Series([stable_hash64(word) for word in vocabulary.to_list()], dtype=pl.UInt64)
+    hashes = np.fromiter((stable_hash64(word) for word in vocabulary.to_list()), dtype=_U64, count=vocabulary.len())
     codes = flat.cast(pl.Enum(vocabulary)).to_physical().to_numpy()
-    return Ragged.from_lengths(hashes.to_numpy()[codes], lengths)
+    return Ragged.from_lengths(hashes[codes], lengths)
 
 
 def ngrams(words: Ragged, n: int, salt: str) -> Ragged:
@@ -143,11 +151,13 @@ def concat_records(parts: list[Ragged]) -> Ragged:
     return Ragged.from_lengths(stacked[order], lengths)
 
 
-def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, Ragged]]:
-    """(shingles of the whole record, words of each field), for every row of ``frame``."""
-    words = {field: tokens(frame.get_column(field)) for field in fields}
-    shingles = concat_records([ngrams(words[field], n, salt=field) for field in fields])
-    return shingles, words
+def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, pl.Series]]:
+    """(shingles of the whole record, word lists of each field), for every row of ``frame``."""
+    # One select: Polars tokenises the fields in parallel.
+    tokenised = frame.select(words(pl.col(field)) for field in fields)
+    field_words = {field: tokenised.get_column(field) for field in fields}
+    shingles = concat_records([ngrams(word_hashes(field_words[field]), n, salt=field) for field in fields])
+    return shingles, field_words
 
 
 # ---------------------------------------------------------------- signatures
@@ -207,9 +217,11 @@ def band_shape(threshold: float, num_perm: int, least_recall: float = 0.98) -> t
 
 
 def band_keys(signature: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One 64-bit key per (record, band); equal band values give equal keys."""
+    """One 64-bit key per (record, band); equal values in the same band give
+    equal keys, and the band's number is mixed in so bands never collide."""
     sliced = signature[:, : bands * rows].reshape(len(signature), bands, rows).astype(_U64)
-    key = np.zeros(sliced.shape[:2], dtype=_U64)
+    # The band's number, mixed first: XOR-ing a small number would collide (1 ^ 3 == 2 ^ 0).
+    key = np.broadcast_to(_mix64(np.arange(1, bands + 1, dtype=_U64))[None, :], sliced.shape[:2])
     for column in range(rows):
         key = _mix64(key ^ sliced[:, :, column])
     return key
@@ -221,25 +233,31 @@ def candidate_pairs(signature: np.ndarray, bands: int, rows: int, eligible: np.n
     record = np.arange(len(signature), dtype=np.int64)
     if eligible is not None:
         keys, record = keys[eligible], record[eligible]
-    long = pl.DataFrame(
-        {
-            "band": np.repeat(np.arange(bands, dtype=np.int32)[None, :], len(record), axis=0).ravel(),
-            "key": keys.ravel(),
-            "record": np.repeat(record, bands),
-        }
-    )
-    shared = long.filter(pl.len().over("band", "key") > 1)
-    pairs = shared.join(shared, on=["band", "key"], suffix="_b").filter(pl.col("record") < pl.col("record_b"))
-    return pairs.select(a="record", b="record_b").unique().sort("a", "b")
+    keys, owner = keys.ravel(), np.repeat(record, bands)
+    order = np.argsort(keys, kind="stable")
+    keys, owner = keys[order], owner[order]
+    # Buckets are runs of equal keys; every member pairs with every later member.
+    # Buckets are small unless many records share a band's values, which happens
+    # only for records that are near duplicates of each other anyway.
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    run_end = np.repeat(starts + sizes, sizes)
+    partners = run_end - np.arange(len(keys)) - 1
+    first = np.repeat(np.arange(len(keys)), partners)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(partners) - partners, partners)
+    a, b = owner[first], owner[first + 1 + offset]
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    pairs = np.unique(low[low != high] * len(signature) + high[low != high])
+    return pl.DataFrame({"a": pairs // len(signature), "b": pairs % len(signature)})
 
 
 # ---------------------------------------------------------------- verification
 
 
-def jaccard(sets: pl.Series, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact Jaccard similarity of ``sets[a[i]]`` and ``sets[b[i]]`` (list columns,
+def jaccard(left: pl.Series, right: pl.Series) -> np.ndarray:
+    """Exact Jaccard similarity of each pair of lists (two aligned list columns;
     duplicates inside a list ignored). Two empty sets are identical (1.0)."""
-    pairs = pl.DataFrame({"a": sets.gather(a), "b": sets.gather(b)})
+    pairs = pl.DataFrame({"a": left, "b": right})
     shared = pl.col("a").list.set_intersection(pl.col("b")).list.len()
     either = pl.col("a").list.set_union(pl.col("b")).list.len()
     similarity = pl.when(either == 0).then(1.0).otherwise(shared / either)
