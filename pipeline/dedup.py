@@ -281,3 +281,72 @@ def dedup(lf: pl.LazyFrame, config: Config) -> pl.LazyFrame:
     if frame.height == 0 or not (settings.exact or settings.conflicting_output or settings.near):
         return _unmarked(frame).lazy()
     return mark_duplicates(frame, config).lazy()
+
+
+# ---------------------------------------------------------------- report
+
+
+EXAMPLE_CLUSTERS = 10
+EXAMPLE_REMOVED = 5  # removed rows shown per example cluster
+EXAMPLE_CHARS = 300
+
+
+def _clipped(row: dict) -> dict:
+    return {
+        key: value[:EXAMPLE_CHARS] + "…" if isinstance(value, str) and len(value) > EXAMPLE_CHARS else value
+        for key, value in row.items()
+    }
+
+
+def _example_clusters(frame: pl.DataFrame) -> list[tuple[int, str]]:
+    """Up to ``EXAMPLE_CLUSTERS`` (cluster, reason), taking the reasons in turn so
+    that every kind of duplicate is shown, the largest clusters first."""
+    removed = frame.filter(pl.col(C.DEDUP_REASON).is_not_null())
+    by_cluster = (
+        removed.group_by(C.CLUSTER)
+        .agg(pl.col(C.DEDUP_REASON).mode().sort().first().alias("reason"), pl.len().alias("removed"))
+        .sort(["removed", C.CLUSTER], descending=[True, False])
+    )
+    queues = {reason: by_cluster.filter(pl.col("reason") == reason).get_column(C.CLUSTER).to_list() for reason in REASONS}
+    chosen: list[tuple[int, str]] = []
+    while len(chosen) < EXAMPLE_CLUSTERS and any(queues.values()):
+        for reason in (NEAR, CONFLICTING, EXACT):
+            if queues[reason] and len(chosen) < EXAMPLE_CLUSTERS:
+                chosen.append((queues[reason].pop(0), reason))
+    return chosen
+
+
+def _example(frame: pl.DataFrame, cluster: int, reason: str, config: DedupConfig) -> dict:
+    members = frame.filter(pl.col(C.CLUSTER) == cluster)
+    survivor = members.filter(pl.col(C.DEDUP_REASON).is_null()).head(1)
+    removed = members.filter(pl.col(C.DEDUP_REASON).is_not_null()).head(EXAMPLE_REMOVED)
+    similarity, _ = pair_similarity(removed, pl.concat([survivor] * removed.height), config)
+    shown = [C.SOURCE, C.ROW, *C.FIELDS]
+    return {
+        "cluster": int(cluster),
+        "reason": reason,
+        "survivor": _clipped(survivor.select(shown).to_dicts()[0]),
+        "removed": [
+            {**_clipped(row), "similarity": round(float(value), 4)}
+            for row, value in zip(removed.select(shown).to_dicts(), similarity)
+        ],
+    }
+
+
+def dedup_report(frame: pl.DataFrame, config: Config) -> dict:
+    """``report["dedup"]``: clusters, rows removed per reason, cluster sizes, the
+    settings used and examples of survivors against the rows they replaced."""
+    clustered = frame.filter(pl.col(C.CLUSTER).is_not_null()) if C.CLUSTER in frame.columns else frame.clear()
+    sizes = clustered.group_by(C.CLUSTER).len().group_by("len").agg(pl.len().alias("clusters")).sort("len")
+    reasons = clustered.get_column(C.DEDUP_REASON).drop_nulls().value_counts() if clustered.height else None
+    removed = {reason: 0 for reason in REASONS}
+    if reasons is not None:
+        removed.update({str(name): int(count) for name, count in reasons.iter_rows()})
+    bands, rows = band_shape(config.dedup)
+    return {
+        "clusters": int(clustered.get_column(C.CLUSTER).n_unique()) if clustered.height else 0,
+        "rows_removed": removed,
+        "cluster_sizes": {str(size): int(count) for size, count in sizes.iter_rows()},
+        "config": {**config.dedup.model_dump(mode="json"), "bands": bands, "rows": rows},
+        "examples": [_example(clustered, cluster, reason, config.dedup) for cluster, reason in _example_clusters(clustered)],
+    }

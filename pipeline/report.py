@@ -13,6 +13,7 @@ import polars as pl
 
 from pipeline import columns as C
 from pipeline.config import Config
+from pipeline.dedup import dedup_report
 from rules import RULES
 
 EXAMPLES_PER_RULE = 3
@@ -98,6 +99,7 @@ def build_report(frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFram
         "rules": rule_section(frame, config),
         "repairs": repairs_section(frame),
         "quarantine": quarantine_section(quarantine),
+        "dedup": dedup_report(frame, config),
         "timings_s": {name: round(seconds, 4) for name, seconds in timings.items()},
         "config": config.model_dump(mode="json"),
         "versions": versions(),
