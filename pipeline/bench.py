@@ -16,7 +16,7 @@ be kept. Real Alpaca text is not used: its own unlabelled duplicates would make
 precision and recall unmeasurable.
 
 The pipeline runs in a child process so that its peak resident memory
-(``ru_maxrss``) is its own, not the benchmark's. Targets are printed PASS or
+(``VmHWM``) is its own, not the benchmark's. Targets are printed PASS or
 MISS; the exit status does not depend on them.
 """
 
@@ -237,6 +237,19 @@ def removed_by_dedup(out: Path) -> pl.DataFrame:
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory, in MB.
+
+    ``VmHWM`` belongs to the process's own address space, which ``exec`` starts
+    afresh. ``ru_maxrss`` is not used where ``VmHWM`` exists: Linux carries it
+    over from the parent at fork, so a child of a large benchmark process would
+    report at least the parent's size.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -217,24 +217,29 @@ def mark_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     best_first = frame.select(pl.arg_sort_by(quality_rank(config)).alias("row")).get_column("row").to_numpy()
     rank = np.empty(frame.height, dtype=np.int64)
     rank[best_first] = np.arange(frame.height)
-    ranked = frame.with_columns(
-        _root=pl.Series(cluster_roots(frame, keys, config.dedup)),
-        _content=keys.get_column("content"),
-        _prompt=keys.get_column("prompt"),
-        _rank=pl.Series(rank),
-    ).with_columns(
+    # Only the narrow columns take part in the grouping and joins; the texts stay put.
+    narrow = pl.DataFrame(
+        {
+            "_root": cluster_roots(frame, keys, config.dedup),
+            "_rank": rank,
+            "_index": np.arange(frame.height, dtype=np.int64),
+            "_content": keys.get_column("content"),
+            "_prompt": keys.get_column("prompt"),
+        }
+    ).with_columns(frame.select(C.ORDER, C.SOURCE, pl.col(C.ROW).cast(pl.Int64)))
+    narrow = narrow.with_columns(
         pl.len().over("_root").alias("_size"),
         pl.col(C.ORDER).min().over("_root").alias("_smallest_order"),
     )
-    survivors = ranked.with_row_index("_survivor_index").sort("_rank").unique("_root", keep="first").select(
+    survivors = narrow.sort("_rank").unique("_root", keep="first").select(
         "_root",
-        "_survivor_index",
-        pl.struct(C.SOURCE, pl.col(C.ROW).cast(pl.Int64)).alias("_survivor"),
+        pl.col("_index").alias("_survivor_index"),
+        pl.struct(C.SOURCE, C.ROW).alias("_survivor"),
         pl.col("_content").alias("_survivor_content"),
         pl.col("_prompt").alias("_survivor_prompt"),
         pl.col("_rank").alias("_survivor_rank"),
     )
-    ranked = ranked.join(survivors, on="_root", how="left", maintain_order="left")
+    narrow = narrow.join(survivors, on="_root", how="left", maintain_order="left")
     removed = (pl.col("_size") > 1) & (pl.col("_rank") != pl.col("_survivor_rank"))
     reason = (
         pl.when(pl.col("_content") == pl.col("_survivor_content"))
@@ -243,14 +248,14 @@ def mark_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
         .then(pl.lit(CONFLICTING))
         .otherwise(pl.lit(NEAR))
     )
-    marked = ranked.with_columns(
+    marked = narrow.with_columns(
         pl.when(removed).then(reason).alias(C.DEDUP_REASON),
         pl.when(pl.col("_size") > 1).then(pl.col("_smallest_order")).cast(pl.Int64).alias(C.CLUSTER),
         pl.when(removed).then(pl.col("_survivor")).alias(C.DUPLICATE_OF),
     )
     if config.dedup.near:
         marked = marked.with_columns(_near_answers(frame, marked, config.dedup))
-    return marked.select(*frame.columns, C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)
+    return frame.with_columns(marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF))
 
 
 def _near_answers(frame: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig) -> pl.Series:

@@ -37,6 +37,7 @@ import polars as pl
 MAX_HASH32 = np.uint32(0xFFFFFFFF)
 _TOKEN = r"\w+"
 _U64 = np.uint64
+_ODD = 0x9E3779B97F4A7C15  # multiplier of the polynomial combining words and band values
 # The 32-bit MurmurHash3 finalizer, as datasketch's affine schemes apply it.
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 # Shingles permuted per block: a block's values (block x num_perm x 4 bytes, 4 MB
@@ -135,11 +136,11 @@ def ngrams(words: Ragged, n: int, salt: str) -> Ragged:
     for k in range(n):
         present = position + k < record_length
         word = words.values[np.minimum(start + k, last)] if len(words.values) else np.zeros(total, dtype=_U64)
-        # A missing word (short field) still moves the state, so "a b" and "a b <pad>"
-        # are one and the same shingle only when they are the same field.
+        # A missing word (short field) still moves the state, so "a b" padded is
+        # never the same shingle as a three-word "a b c".
         word = np.where(present, word, _U64(k + 1))
-        accumulator = _mix64(accumulator ^ word)
-    return Ragged.from_lengths((accumulator >> _U64(32)).astype(np.uint32), counts)
+        accumulator = accumulator * _U64(_ODD) + word
+    return Ragged.from_lengths((_mix64(accumulator) >> _U64(32)).astype(np.uint32), counts)
 
 
 def concat_records(parts: list[Ragged]) -> Ragged:
@@ -220,11 +221,11 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """One 64-bit key per (record, band); equal values in the same band give
     equal keys, and the band's number is mixed in so bands never collide."""
     sliced = signature[:, : bands * rows].reshape(len(signature), bands, rows).astype(_U64)
-    # The band's number, mixed first: XOR-ing a small number would collide (1 ^ 3 == 2 ^ 0).
+    # The band's number is part of the key, so equal values in two bands never meet.
     key = np.broadcast_to(_mix64(np.arange(1, bands + 1, dtype=_U64))[None, :], sliced.shape[:2])
     for column in range(rows):
-        key = _mix64(key ^ sliced[:, :, column])
-    return key
+        key = key * _U64(_ODD) + sliced[:, :, column]
+    return _mix64(key)
 
 
 def candidate_pairs(signature: np.ndarray, bands: int, rows: int, eligible: np.ndarray | None = None) -> pl.DataFrame:
