@@ -81,3 +81,12 @@ def test_sections_are_named_once_and_corpus_section_runs(tmp_path, capsys):
     assert bench.main(["--rows", "300", "--workdir", str(tmp_path), "--only", "corpus"]) == 0
     assert (tmp_path / "corpus_300.jsonl").exists()
     assert "300 records" in capsys.readouterr().out
+
+
+def test_pipeline_child_reports_timings_and_its_own_peak_memory(tmp_path):
+    records, _ = bench.make_corpus(300)
+    corpus = bench.write_jsonl(records, tmp_path / "corpus.jsonl")
+    result = bench._child(["run", str(corpus), str(tmp_path / "out")])
+    assert {"load", "dedup", "total"} <= set(result["timings_s"])
+    assert result["peak_mb"] > 0 and sum(result["dedup"].values()) > 0
+    assert (tmp_path / "out" / "report.json").exists()
