@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 MAX_HASH32 = np.uint32(0xFFFFFFFF)
-_TOKEN = r"\w+"
+_NOT_WORD = r"[^\w ]+"
 _U64 = np.uint64
 _ODD = 0x9E3779B97F4A7C15  # multiplier of the polynomial combining words and band values
 # The 32-bit MurmurHash3 finalizer, as datasketch's affine schemes apply it.
@@ -102,8 +102,14 @@ class Ragged:
 
 
 def words(texts: pl.Expr) -> pl.Expr:
-    """The lowercased ``\\w+`` words of each text, as a list column (null text: no words)."""
-    return texts.str.to_lowercase().str.extract_all(_TOKEN).fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    """The lowercased ``\\w+`` words of each text, as a list column (null text: no words).
+
+    Spelled as "everything but word characters and spaces becomes a space, then
+    split on spaces": the same words as ``str.extract_all(r"\\w+")``, about twice
+    as fast, because the regex then matches only the rare punctuation runs.
+    """
+    split = texts.str.to_lowercase().str.replace_all(_NOT_WORD, " ").str.split(" ")
+    return split.list.eval(pl.element().filter(pl.element() != "")).fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
 def word_hashes(word_lists: pl.Series) -> Ragged:
@@ -228,8 +234,21 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return _mix64(key)
 
 
+LARGE_BUCKET = 200  # members; above this a bucket pairs its members with pivots only
+PIVOTS = 16
+
+
 def candidate_pairs(signature: np.ndarray, bands: int, rows: int, eligible: np.ndarray | None = None) -> pl.DataFrame:
-    """Pairs (a, b), a < b, of record indices that share at least one band."""
+    """Pairs (a, b), a < b, of record indices that share at least one band.
+
+    In a bucket of up to ``LARGE_BUCKET`` records every member pairs with every
+    other. A larger bucket is what a shared instruction template makes (thousands
+    of rows whose long instruction dominates some bands): all its pairs would be
+    quadratic work and almost all of them fail verification, so each member is
+    paired with the bucket's first ``PIVOTS`` members only. Records that really
+    are near duplicates also share their input and output, so they usually meet
+    again in a small bucket of another band.
+    """
     keys = band_keys(signature, bands, rows)
     record = np.arange(len(signature), dtype=np.int64)
     if eligible is not None:
@@ -237,19 +256,29 @@ def candidate_pairs(signature: np.ndarray, bands: int, rows: int, eligible: np.n
     keys, owner = keys.ravel(), np.repeat(record, bands)
     order = np.argsort(keys, kind="stable")
     keys, owner = keys[order], owner[order]
-    # Buckets are runs of equal keys; every member pairs with every later member.
-    # Buckets are small unless many records share a band's values, which happens
-    # only for records that are near duplicates of each other anyway.
+    # Buckets are runs of equal keys in the sorted keys.
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])
-    run_end = np.repeat(starts + sizes, sizes)
-    partners = run_end - np.arange(len(keys)) - 1
-    first = np.repeat(np.arange(len(keys)), partners)
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(partners) - partners, partners)
-    a, b = owner[first], owner[first + 1 + offset]
+    small = (sizes > 1) & (sizes <= LARGE_BUCKET)
+    a, b = _all_pairs(owner, starts[small], sizes[small])
+    for start, size in zip(starts[sizes > LARGE_BUCKET].tolist(), sizes[sizes > LARGE_BUCKET].tolist()):
+        members = owner[start : start + size]
+        pivot_a = np.repeat(members[:PIVOTS], size)
+        pivot_b = np.tile(members, PIVOTS)
+        a, b = np.concatenate([a, pivot_a]), np.concatenate([b, pivot_b])
     low, high = np.minimum(a, b), np.maximum(a, b)
-    pairs = np.unique(low[low != high] * len(signature) + high[low != high])
+    distinct = low != high
+    pairs = np.unique(low[distinct] * len(signature) + high[distinct])
     return pl.DataFrame({"a": pairs // len(signature), "b": pairs % len(signature)})
+
+
+def _all_pairs(owner: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of members inside each run ``owner[start:start + size]``."""
+    position = np.repeat(starts, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+    later = np.repeat(starts + sizes, sizes) - position - 1  # members after this one in its run
+    first = np.repeat(position, later)
+    step = np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+    return owner[first], owner[first + 1 + step]
 
 
 # ---------------------------------------------------------------- verification

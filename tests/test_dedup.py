@@ -223,3 +223,15 @@ def test_a_run_rejects_duplicates_with_their_survivor(tmp_path, record):
     assert set(rejected.get_column(C.DUPLICATE_OF).struct.field(C.ROW)) == {0}
     assert report["dedup"]["rows_removed"]["near_duplicate"] == 1
     assert report["counts"]["clean"] == 2 and report["counts"]["reconciled"]
+
+
+def test_a_large_template_group_keeps_its_tasks_and_still_finds_a_copy():
+    import random
+
+    rng = random.Random(0)
+    vocabulary = [f"word{i}" for i in range(2000)]
+    rows = [(TEMPLATE, " ".join(rng.sample(vocabulary, 8)), "Positive") for _ in range(400)]
+    rows.append((TEMPLATE, rows[5][1] + "!", "Positive"))  # a punctuation copy of row 5
+    found = reasons(*rows)
+    assert [i for i, reason in enumerate(found) if reason] in ([5], [400])
+    assert found.count("near_duplicate") == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import polars as pl
 import pytest
@@ -140,3 +142,28 @@ def test_band_shape_finds_pairs_at_the_threshold(threshold, num_perm):
     # One more row per band would miss more than 2% of the pairs at the threshold.
     wider = rows + 1
     assert 1 - (1 - threshold**wider) ** (num_perm // wider) < 0.98
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Hello, World!", "a\tb\nc  d", "snake_case and kebab-case", "Ünïcode café — naïve «quotes»", "3.14 + 2,5 = x", "   ", "!!!", "日本語 テキスト"],
+)
+def test_words_are_the_lowercased_regex_words(text):
+    found = pl.select(minhash.words(pl.lit(pl.Series([text])))).to_series().to_list()[0]
+    assert found == re.findall(r"\w+", text.lower())
+
+
+def test_a_large_bucket_pairs_its_members_with_pivots_only():
+    size = minhash.LARGE_BUCKET + 50
+    signature = np.zeros((size, 4), dtype=np.uint32)  # everyone shares every band
+    pairs = minhash.candidate_pairs(signature, bands=2, rows=2)
+    pivots = minhash.PIVOTS
+    # Each pivot meets every other member; no other pair is formed.
+    assert pairs.height == sum(size - 1 - j for j in range(pivots))
+    assert pairs.get_column("a").max() == pivots - 1
+
+
+def test_a_bucket_at_the_limit_pairs_everyone():
+    size = minhash.LARGE_BUCKET
+    signature = np.zeros((size, 4), dtype=np.uint32)
+    assert minhash.candidate_pairs(signature, bands=2, rows=2).height == size * (size - 1) // 2
