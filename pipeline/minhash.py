@@ -20,7 +20,9 @@ record. The steps, and what people get wrong about each:
 4. **Banding.** The signature is cut into ``bands`` bands of ``rows`` values;
    records sharing any band's values are candidates, exactly as
    ``datasketch.MinHashLSH`` buckets them (tests check the candidate sets are
-   the same), but grouped with Polars instead of one Python dict per band.
+   the same), but found by sorting all band keys at once instead of one Python
+   dict per band. Very large buckets (a shared template) pair with pivots only
+   (see ``candidate_pairs``).
 5. **Verification.** Candidates are only candidates: their exact Jaccard
    similarity is computed from the shingle sets (Polars list set operations)
    before anything is merged.
