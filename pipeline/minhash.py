@@ -130,34 +130,35 @@ def word_hashes(word_lists: pl.Series) -> Ragged:
 def ngrams(words: Ragged, n: int, salt: str) -> Ragged:
     """32-bit hashes of the word n-grams of each record; a record with fewer than
     ``n`` words (but at least one) gives one shingle made of all its words."""
-    lengths = words.lengths
-    counts = np.where(lengths == 0, 0, np.maximum(lengths - n + 1, 1))
-    total = int(counts.sum())
-    record = np.repeat(np.arange(len(lengths)), counts)
-    first = np.zeros(len(counts), dtype=np.int64)
-    np.cumsum(counts[:-1], out=first[1:])
-    position = np.arange(total, dtype=np.int64) - first[record]
-    start = words.offsets[:-1][record] + position
-    record_length = lengths[record]
-    accumulator = np.full(total, stable_hash64(salt), dtype=_U64)
-    last = max(len(words.values) - 1, 0)
+    values, lengths = words.values, words.lengths
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    position = np.arange(len(values)) - words.offsets[:-1][owner]
+    remaining = lengths[owner] - position  # words from this one to the end of its record
+    # Every word starts an n-gram hash; shifted views of the flat array give the
+    # following words without any gather. Past a record's end a word is replaced
+    # by a pad value, so "a b" padded is never the same shingle as "a b c".
+    padded = np.concatenate([values, np.zeros(n, dtype=_U64)])
+    accumulator = np.full(len(values), stable_hash64(salt), dtype=_U64)
     for k in range(n):
-        present = position + k < record_length
-        word = words.values[np.minimum(start + k, last)] if len(words.values) else np.zeros(total, dtype=_U64)
-        # A missing word (short field) still moves the state, so "a b" padded is
-        # never the same shingle as a three-word "a b c".
-        word = np.where(present, word, _U64(k + 1))
+        word = np.where(remaining > k, padded[k : k + len(values)], _U64(k + 1))
         accumulator = accumulator * _U64(_ODD) + word
-    return Ragged.from_lengths((_mix64(accumulator) >> _U64(32)).astype(np.uint32), counts)
+    # Keep whole n-grams, and the one shingle of a record shorter than n words.
+    keep = (remaining >= n) | (position == 0)
+    counts = np.where(lengths == 0, 0, np.maximum(lengths - n + 1, 1))
+    return Ragged.from_lengths((_mix64(accumulator[keep]) >> _U64(32)).astype(np.uint32), counts)
 
 
 def concat_records(parts: list[Ragged]) -> Ragged:
     """Record i of the result is record i of every part, one after the other."""
     lengths = np.sum([part.lengths for part in parts], axis=0)
-    stacked = np.concatenate([part.values for part in parts])
-    record = np.concatenate([np.repeat(np.arange(len(part)), part.lengths) for part in parts])
-    order = np.argsort(record, kind="stable")
-    return Ragged.from_lengths(stacked[order], lengths)
+    result = Ragged.from_lengths(np.empty(int(lengths.sum()), dtype=parts[0].values.dtype), lengths)
+    before = np.zeros(len(lengths), dtype=np.int64)  # elements of earlier parts, per record
+    for part in parts:
+        owner = np.repeat(np.arange(len(part)), part.lengths)
+        local = np.arange(len(part.values)) - part.offsets[:-1][owner]
+        result.values[result.offsets[:-1][owner] + before[owner] + local] = part.values
+        before += part.lengths
+    return result
 
 
 def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, pl.Series]]:

@@ -167,3 +167,16 @@ def test_a_bucket_at_the_limit_pairs_everyone():
     size = minhash.LARGE_BUCKET
     signature = np.zeros((size, 4), dtype=np.uint32)
     assert minhash.candidate_pairs(signature, bands=2, rows=2).height == size * (size - 1) // 2
+
+
+def test_concat_records_puts_each_records_parts_together():
+    first = minhash.Ragged.from_lengths(np.array([1, 2, 3], dtype=np.uint32), np.array([2, 0, 1]))
+    second = minhash.Ragged.from_lengths(np.array([7, 8, 9], dtype=np.uint32), np.array([1, 2, 0]))
+    joined = minhash.concat_records([first, second])
+    assert joined.values.tolist() == [1, 2, 7, 8, 9, 3] and joined.lengths.tolist() == [3, 2, 1]
+
+
+def test_each_ngram_is_its_own_window():
+    # "a b c d" gives the n-grams abc and bcd; "b c d" alone gives bcd: they share one.
+    (four,), (three,) = shingle_sets(("a b c d", "", "")), shingle_sets(("b c d", "", ""))
+    assert len(four) == 2 and len(three) == 1 and three < four
