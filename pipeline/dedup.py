@@ -200,7 +200,7 @@ def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) 
             representatives = np.sort(first.to_numpy()).astype(np.int64)
         else:
             representatives = np.arange(frame.height, dtype=np.int64)
-        pairs = near_pairs(frame[representatives], config)
+        pairs = near_pairs(frame.select(C.FIELDS)[representatives], config)
         clusters.union_pairs(
             representatives[pairs.get_column("a").to_numpy()], representatives[pairs.get_column("b").to_numpy()]
         )
@@ -266,7 +266,8 @@ def _near_answers(frame: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig
     if len(rows) == 0:
         return reasons
     survivors = marked.get_column("_survivor_index").to_numpy()[rows]
-    _, near = pair_similarity(frame[rows], frame[survivors], config)
+    texts = frame.select(C.FIELDS)
+    _, near = pair_similarity(texts[rows], texts[survivors], config)
     return reasons.scatter(rows[near], NEAR) if near.any() else reasons
 
 
