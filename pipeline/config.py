@@ -53,6 +53,12 @@ class DedupConfig(_Strict):
     that a long shared instruction template cannot merge rows whose inputs or
     outputs differ. Two empty fields are equal."""
 
+    boilerplate_share: Fraction = 0.05
+    """A word found in more than this share of the rows' field (and in at least
+    20 rows) is boilerplate: template text or a function word. Each field must
+    reach ``field_threshold`` both with and without its boilerplate words, so a
+    long template cannot hide a different task written inside it."""
+
     fields: list[RecordField] = ["instruction", "input", "output"]
     """Fields that must each be similar (``field_threshold``) for a near duplicate."""
 

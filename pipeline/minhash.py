@@ -237,7 +237,7 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return _mix64(key)
 
 
-LARGE_BUCKET = 200  # members; above this a bucket pairs its members with pivots only
+LARGE_BUCKET = 50  # members; above this a bucket pairs its members with pivots only
 PIVOTS = 16
 
 
@@ -285,6 +285,16 @@ def _all_pairs(owner: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tupl
 
 
 # ---------------------------------------------------------------- verification
+
+
+def estimated_jaccard(signature: np.ndarray, a: np.ndarray, b: np.ndarray, block: int = 65536) -> np.ndarray:
+    """The MinHash estimate of each pair's Jaccard similarity: the share of equal
+    signature values (standard error about 0.04 at 0.7 with 128 permutations)."""
+    estimate = np.empty(len(a), dtype=np.float64)
+    for start in range(0, len(a), block):
+        stop = start + block
+        estimate[start:stop] = (signature[a[start:stop]] == signature[b[start:stop]]).mean(axis=1)
+    return estimate
 
 
 def jaccard(left: pl.Series, right: pl.Series) -> np.ndarray:

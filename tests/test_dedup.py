@@ -235,3 +235,17 @@ def test_a_large_template_group_keeps_its_tasks_and_still_finds_a_copy():
     found = reasons(*rows)
     assert [i for i, reason in enumerate(found) if reason] in ([5], [400])
     assert found.count("near_duplicate") == 1
+
+
+def test_a_chain_removes_only_rows_that_duplicate_their_survivor():
+    base = [f"w{i}" for i in range(60)]
+
+    def edited(positions):
+        return " ".join(f"x{i}" if i in positions else word for i, word in enumerate(base))
+
+    a, b, c = edited(set()), edited({10, 20, 30}), edited({10, 20, 30, 40, 50, 55})
+    # a ~ b and b ~ c are near duplicates, a and c are not: c must stay.
+    result = marked(("Write it.", "", a), ("Write it.", "", b), ("Write it.", "", c),
+                    config=Config(dedup=DedupConfig(conflicting_output=False)))
+    assert result.get_column(C.DEDUP_REASON).to_list() == [None, "near_duplicate", None]
+    assert result.get_column(C.CLUSTER).to_list() == [0, 0, None]
