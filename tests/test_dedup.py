@@ -249,3 +249,24 @@ def test_a_chain_removes_only_rows_that_duplicate_their_survivor():
                     config=Config(dedup=DedupConfig(conflicting_output=False)))
     assert result.get_column(C.DEDUP_REASON).to_list() == [None, "near_duplicate", None]
     assert result.get_column(C.CLUSTER).to_list() == [0, 0, None]
+
+
+TOOL = (
+    "toolformer: enabled. toolformer access: python. A Python shell. Use this to execute python commands. "
+    "Input should be a valid python command or script. If you expect output it should be printed out. "
+    "Useful for all code, as well as math calculations. python(codetoexecute)"
+)
+
+
+@pytest.mark.parametrize("boilerplate_share, removed", [(0.05, 1), (1.0, 30)])
+def test_a_template_around_a_short_task_does_not_merge_the_tasks(boilerplate_share, removed):
+    # 30 tasks that differ in one number inside a long tool template, plus one real
+    # copy (punctuation only) of the first. Without the boilerplate check
+    # (share 1.0: nothing is boilerplate) the template merges all the tasks.
+    numbers = [729 + 37 * i for i in range(30)]
+    rows = [(f"{TOOL} What is the square root of {n}?", "", f"The square root of {n} is python('import math; math.sqrt({n})').")
+            for n in numbers]
+    rows.append((rows[0][0].replace("?", "!"), "", rows[0][2]))
+    config = Config(dedup=DedupConfig(boilerplate_share=boilerplate_share))
+    found = reasons(*rows, config=config)
+    assert len(found) - found.count(None) == removed
