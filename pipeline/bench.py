@@ -7,7 +7,8 @@ the shared ``Bench`` (its options, the corpus, earlier sections' results) and
 prints its own lines. Another benchmark is one more entry in that list.
 
 The corpus is synthetic so that its duplicates are known: Alpaca-sized records
-(words drawn from a fixed English vocabulary with Zipf frequencies), plus
+(words drawn with Zipf frequencies from common English words followed by a long
+tail of made-up rare words), plus
 planted exact copies (verbatim, recased, re-spaced), near copies (punctuation
 edits, one word changed in a field of 25 words or more), conflicting outputs
 (same prompt, new answer), and templated tasks (one long instruction shared by
@@ -23,6 +24,7 @@ MISS; the exit status does not depend on them.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import re
@@ -59,7 +61,20 @@ simple quick careful bright quiet strong gentle ancient modern useful famous hid
 explain describe compare list write create suggest identify classify summarize translate
 rewrite generate calculate choose find give name provide convert design analyze evaluate
 """.split()
+_SYLLABLES = "ka lo mi ren ta su vel dor an is ber gon li mat ur pe tor sa vin ko ral es ni".split()
 _PUNCTUATION = [".", ",", "!", "?", ";", ":"]
+_RARE_WORDS = 6000  # made-up words behind the common ones, for a vocabulary of realistic size
+
+
+def vocabulary() -> list[str]:
+    """The common English words first (they get the highest Zipf weights), then
+    made-up two- and three-syllable words as the long tail of rare words."""
+    rng = random.Random(1234)
+    rare: set[str] = set()
+    while len(rare) < _RARE_WORDS:
+        rare.add("".join(rng.choices(_SYLLABLES, k=rng.choice([2, 3]))))
+    common = list(dict.fromkeys(_WORDS))
+    return common + sorted(rare - set(common))
 _LABELS = ["Positive", "Negative", "Neutral"]
 TEMPLATE_GROUP = 20  # rows sharing one templated instruction
 
@@ -67,10 +82,11 @@ TEMPLATE_GROUP = 20  # rows sharing one templated instruction
 @dataclass
 class _Writer:
     rng: random.Random
-    weights: list[float]
+    weights: list[float]  # cumulative
+    words_list: list[str]
 
     def words(self, count: int) -> list[str]:
-        return self.rng.choices(_WORDS, weights=self.weights, k=count)
+        return self.rng.choices(self.words_list, cum_weights=self.weights, k=count)
 
     def sentence_text(self, count: int) -> str:
         words = self.words(count)
@@ -132,9 +148,10 @@ def make_corpus(rows: int, seed: int = 0) -> tuple[list[dict], pl.DataFrame]:
     are duplicates of one another share it; exactly one per group should survive)
     and ``kind`` (unique, template, exact, near, conflicting)."""
     rng = random.Random(seed)
-    weights = [1.0 / (rank + 1) for rank in range(len(_WORDS))]
-    rng.shuffle(weights)
-    writer = _Writer(rng, weights)
+    words = vocabulary()
+    # Zipf's law over the vocabulary, common words first.
+    cumulative = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(words))))
+    writer = _Writer(rng, cumulative, words)
     planted = {"exact": 0.05, "near": 0.05, "conflicting": 0.01}
     templated = (int(rows * 0.04) // TEMPLATE_GROUP) * TEMPLATE_GROUP
     copies = {kind: int(rows * share) for kind, share in planted.items()}
