@@ -346,7 +346,7 @@ def conflicting_output() -> list[dict]:
     review = find(SENTIMENT, "The battery lasts all day and the screen is gorgeous. Best phone I've owned.")
     speed = find("A train travels 240 km in 3 hours. What is its average speed?")
     return [
-        {**record(active), "output": "A stray football smashed the window."},
+        {**record(active), "output": "The window broke."},
         {**record(review), "output": "Neutral"},
         {**record(speed), "output": "The average speed is 720 km/h."},
     ]

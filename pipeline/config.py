@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -29,9 +29,65 @@ class OutputConfig(_Strict):
     """Parquet compression codec."""
 
 
+RecordField = Literal["instruction", "input", "output"]
+Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
 class DedupConfig(_Strict):
     exact: bool = True
     """Reject rows whose normalised (instruction, input, output) repeats an earlier survivor."""
+
+    conflicting_output: bool = True
+    """Reject rows whose normalised (instruction, input) repeats another row's
+    with a different output; the best of them survives."""
+
+    near: bool = True
+    """Reject near duplicates found with MinHash LSH and verified by exact Jaccard."""
+
+    threshold: Fraction = 0.7
+    """Least Jaccard similarity of the word n-gram sets of two whole records
+    (n-grams never span two fields) for them to be near duplicates."""
+
+    field_threshold: Fraction = 0.7
+    """Least Jaccard similarity of the word sets of each field in ``fields``, so
+    that a long shared instruction template cannot merge rows whose inputs or
+    outputs differ. Two empty fields are equal."""
+
+    boilerplate_share: Fraction = 0.05
+    """A word found in more than this share of the rows' field (and in at least
+    20 rows) is boilerplate: template text or a function word. Each field must
+    reach ``field_threshold`` both with and without its boilerplate words, so a
+    long template cannot hide a different task written inside it."""
+
+    fields: list[RecordField] = ["instruction", "input", "output"]
+    """Fields that must each be similar (``field_threshold``) for a near duplicate."""
+
+    ngram: Annotated[int, Field(ge=1, le=16)] = 3
+    """Words per shingle. A field shorter than this is one shingle."""
+
+    num_perm: Annotated[int, Field(ge=2, le=1024)] = 128
+    """MinHash permutations (signature length)."""
+
+    bands: Annotated[int, Field(ge=1)] | None = None
+    """LSH bands; with ``rows``, or neither, in which case both are derived from
+    ``threshold`` and ``num_perm`` so that a pair at the threshold becomes a
+    candidate with probability at least 0.98."""
+
+    rows: Annotated[int, Field(ge=1)] | None = None
+    """Signature values per LSH band; with ``bands``, or neither."""
+
+    seed: int = 1
+    """Seed of the MinHash permutations (datasketch's seed; 1 is its default)."""
+
+    @model_validator(mode="after")
+    def _band_shape(self) -> "DedupConfig":
+        if (self.bands is None) != (self.rows is None):
+            raise ValueError("dedup.bands and dedup.rows go together: set both or neither")
+        if self.bands is not None and self.bands * self.rows > self.num_perm:
+            raise ValueError(f"dedup.bands * dedup.rows ({self.bands * self.rows}) exceeds num_perm ({self.num_perm})")
+        if not self.fields:
+            raise ValueError("dedup.fields needs at least one field")
+        return self
 
 
 DEFAULT_TOKENIZER = "smollm2"

@@ -15,6 +15,7 @@ import polars as pl
 
 from pipeline import columns as C
 from pipeline.config import Config
+from pipeline.dedup import dedup_report
 from rules import RULES
 from rules.language import language_counts
 from rules.length import token_report
@@ -157,6 +158,7 @@ def build_report(frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFram
         "languages": language_counts(frame, config.rules),
         "quarantine": quarantine_section(quarantine),
         "lengths": lengths_section(frame),
+        "dedup": dedup_report(frame, config),
         "timings_s": {name: round(seconds, 4) for name, seconds in timings.items()},
         "config": config.model_dump(mode="json"),
         "versions": versions(),

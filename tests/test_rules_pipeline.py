@@ -16,7 +16,7 @@ def test_a_run_drops_flags_and_reports(tmp_path, record):
     rows = [
         record(),
         record(instruction="Summarize the article.", input="https://www.example.com/a", output="It says things."),
-        record(output="N/A"),
+        record(instruction="Name the colour of a clear sky.", output="N/A"),
         record(instruction="What is 87 * 183?", output="15781"),
         record(instruction="Edit this sentence: He go home after the long meeting.", input="He go home after the long meeting.", output="He goes home."),
     ]
@@ -35,7 +35,7 @@ def test_a_run_drops_flags_and_reports(tmp_path, record):
 
 
 def test_max_seq_len_decides_too_long(tmp_path, record):
-    write_jsonl(tmp_path / "in.jsonl", [record(output="word " * 120), record()])
+    write_jsonl(tmp_path / "in.jsonl", [record(instruction="Repeat the word forever.", output="word " * 120), record()])
     short = Config.model_validate({"tokens": {"max_seq_len": 64}})
     report = run([str(tmp_path / "in.jsonl")], tmp_path / "out", short, quiet=True)
     assert report["rejected_by_reason"] == {"too_long": 1}

@@ -1,0 +1,475 @@
+"""``make bench``: speed, memory and dedup quality on a planted corpus.
+
+    python -m pipeline.bench [--rows 52000] [--workdir data/bench] [--only SECTION ...]
+
+The benchmark is a list of named sections (``SECTIONS``) run in order; each gets
+the shared ``Bench`` (its options, the corpus, earlier sections' results) and
+prints its own lines. Another benchmark is one more entry in that list.
+
+The corpus is synthetic so that its duplicates are known: Alpaca-sized records
+(words drawn with Zipf frequencies from common English words followed by a long
+tail of made-up rare words), plus
+planted exact copies (verbatim, recased, re-spaced), near copies (punctuation
+edits, one word changed in a field of 25 words or more), conflicting outputs
+(same prompt, new answer), and templated tasks (one long instruction shared by
+20 rows with different inputs and often the same one-word output) that must all
+be kept. Real Alpaca text is not used: its own unlabelled duplicates would make
+precision and recall unmeasurable.
+
+The pipeline runs in a child process so that its peak resident memory
+(``VmHWM``) is its own, not the benchmark's. Targets are printed PASS or
+MISS; the exit status does not depend on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+from pipeline import columns as C
+
+DEDUP_REASONS = ("exact_duplicate", "near_duplicate", "conflicting_output")
+
+# ---------------------------------------------------------------- the corpus
+
+_WORDS = """
+the of and to a in is that for it as was with be by on not he this are or his from at which
+but have an they you were her she there been one all we their has would when if so no will
+more can who about up out them some could into its time than only other new also two these
+may then do first any like now my such make over our even most after made many before must
+through back years where much your way well down should because each just those people how
+too little state good very world still own see men work long get here between both life being
+under never day same another know while last might great old year off come since against go
+came right used take three small large water house point city place number part system word
+garden river market letter answer question story music animal plant light school family
+country problem money night table paper morning friend car food mountain color weather
+language computer science history health energy travel ocean forest picture reason teacher
+student doctor village island bridge window kitchen summer winter spring autumn journey
+simple quick careful bright quiet strong gentle ancient modern useful famous hidden
+explain describe compare list write create suggest identify classify summarize translate
+rewrite generate calculate choose find give name provide convert design analyze evaluate
+""".split()
+_SYLLABLES = "ka lo mi ren ta su vel dor an is ber gon li mat ur pe tor sa vin ko ral es ni".split()
+_PUNCTUATION = [".", ",", "!", "?", ";", ":"]
+_RARE_WORDS = 6000  # made-up words behind the common ones, for a vocabulary of realistic size
+
+
+def vocabulary() -> list[str]:
+    """The common English words first (they get the highest Zipf weights), then
+    made-up two- and three-syllable words as the long tail of rare words."""
+    rng = random.Random(1234)
+    rare: set[str] = set()
+    while len(rare) < _RARE_WORDS:
+        rare.add("".join(rng.choices(_SYLLABLES, k=rng.choice([2, 3]))))
+    common = list(dict.fromkeys(_WORDS))
+    return common + sorted(rare - set(common))
+_LABELS = ["Positive", "Negative", "Neutral"]
+TEMPLATE_GROUP = 20  # rows sharing one templated instruction
+
+
+@dataclass
+class _Writer:
+    rng: random.Random
+    weights: list[float]  # cumulative
+    words_list: list[str]
+
+    def words(self, count: int) -> list[str]:
+        return self.rng.choices(self.words_list, cum_weights=self.weights, k=count)
+
+    def sentence_text(self, count: int) -> str:
+        words = self.words(count)
+        # Punctuation every 6-14 words, like prose.
+        out, since = [], 0
+        for word in words:
+            out.append(word)
+            since += 1
+            if since >= self.rng.randint(6, 14):
+                out[-1] += self.rng.choice([".", ".", ",", ","])
+                since = 0
+        text = " ".join(out)
+        return text[0].upper() + text[1:] + "."
+
+    def length(self, median: float, spread: float, low: int, high: int) -> int:
+        return max(low, min(high, int(self.rng.lognormvariate(0, spread) * median)))
+
+    def record(self) -> dict:
+        instruction = self.sentence_text(self.length(11, 0.4, 3, 60))
+        has_input = self.rng.random() < 0.4
+        source = self.sentence_text(self.length(14, 0.6, 2, 200)) if has_input else ""
+        output = self.sentence_text(self.length(38, 0.8, 1, 600))
+        return {"instruction": instruction, "input": source, "output": output}
+
+
+def _recase(text: str, rng: random.Random) -> str:
+    return rng.choice([text.upper(), text.lower(), text.swapcase()])
+
+
+def _respace(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    where = rng.randrange(len(words))
+    words[where] = words[where] + rng.choice(["  ", "\t", "   "])
+    return " ".join(words) + rng.choice(["", " ", "\n"])
+
+
+def _repunctuate(text: str, rng: random.Random) -> str:
+    stripped = text.rstrip(".!?")
+    return stripped + rng.choice(["!", "", "?", "..."]) if stripped else text + "."
+
+
+def _change_word(text: str, rng: random.Random, writer: _Writer) -> str:
+    words = text.split(" ")
+    where = rng.randrange(1, len(words) - 1)
+    replacement = writer.words(1)[0]
+    while replacement == words[where].strip("".join(_PUNCTUATION)).lower():
+        replacement = writer.words(1)[0]
+    words[where] = replacement
+    return " ".join(words)
+
+
+def _long_field(record: dict, least_words: int = 25) -> str | None:
+    fields = [name for name in C.FIELDS if len(record[name].split(" ")) >= least_words]
+    return max(fields, key=lambda name: len(record[name])) if fields else None
+
+
+def make_corpus(rows: int, seed: int = 0) -> tuple[list[dict], pl.DataFrame]:
+    """(records, truth). ``truth`` has one row per record: ``group`` (records that
+    are duplicates of one another share it; exactly one per group should survive)
+    and ``kind`` (unique, template, exact, near, conflicting)."""
+    rng = random.Random(seed)
+    words = vocabulary()
+    # Zipf's law over the vocabulary, common words first.
+    cumulative = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(words))))
+    writer = _Writer(rng, cumulative, words)
+    planted = {"exact": 0.05, "near": 0.05, "conflicting": 0.01}
+    templated = (int(rows * 0.04) // TEMPLATE_GROUP) * TEMPLATE_GROUP
+    copies = {kind: int(rows * share) for kind, share in planted.items()}
+    originals = rows - templated - sum(copies.values())
+    records: list[dict] = []
+    prompts: set[str] = set()
+    while len(records) < originals:
+        record = writer.record()
+        # Two originals with one prompt would be a (conflicting) duplicate pair.
+        prompt = " ".join(re.findall(r"\w+", f"{record['instruction']} | {record['input']}".lower()))
+        if prompt not in prompts:
+            prompts.add(prompt)
+            records.append(record)
+    truth: list[tuple[int, str]] = [(group, "unique") for group in range(originals)]
+    for start in range(0, templated, TEMPLATE_GROUP):
+        instruction = writer.sentence_text(rng.randint(30, 45))
+        labels = rng.sample(_LABELS, 2)
+        for _ in range(TEMPLATE_GROUP):
+            output = rng.choice(labels) if rng.random() < 0.8 else writer.sentence_text(rng.randint(3, 8))
+            records.append({"instruction": instruction, "input": writer.sentence_text(rng.randint(4, 10)), "output": output})
+            truth.append((len(truth), "template"))
+    with_long_field = [i for i in range(originals) if _long_field(records[i])]
+    for kind, count in copies.items():
+        for _ in range(count):
+            base = rng.choice(with_long_field if kind == "near" else range(originals))
+            records.append(_planted_copy(kind, dict(records[base]), rng, writer))
+            truth.append((base, kind))
+    order = list(range(rows))
+    rng.shuffle(order)
+    frame = pl.DataFrame(truth, schema={"group": pl.Int64, "kind": pl.String}, orient="row")
+    return [records[i] for i in order], frame[order].with_row_index("row").with_columns(pl.col("row").cast(pl.Int64))
+
+
+def _planted_copy(kind: str, record: dict, rng: random.Random, writer: _Writer) -> dict:
+    if kind == "exact":
+        edit = rng.choice(["verbatim", "case", "space"])
+        name = rng.choice(C.FIELDS[:1] + C.FIELDS[2:])
+        if edit == "case":
+            record[name] = _recase(record[name], rng)
+        elif edit == "space":
+            record[name] = _respace(record[name], rng)
+    elif kind == "near":
+        edit = rng.choice(["punctuation", "word", "word+case"])
+        if edit == "punctuation":
+            record["instruction"] = _repunctuate(record["instruction"], rng)
+        else:
+            name = _long_field(record)
+            record[name] = _change_word(record[name], rng, writer)
+            if edit == "word+case":
+                record["instruction"] = _recase(record["instruction"], rng)
+    elif kind == "conflicting":
+        record["output"] = writer.sentence_text(writer.length(38, 0.8, 1, 600))
+    return record
+
+
+def write_jsonl(records: list[dict], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def score(truth: pl.DataFrame, removed_rows: pl.Series) -> dict:
+    """Precision and recall of dedup against the planted groups.
+
+    A group of k rows should lose exactly k - 1. Removing more than that from a
+    group (none of it survives) removed a unique row; removing fewer missed
+    duplicates. ``removed_rows`` are the ``row`` numbers dedup removed.
+    """
+    marked = truth.with_columns(pl.col("row").is_in(removed_rows.implode()).alias("removed"))
+    groups = marked.group_by("group").agg(size=pl.len(), removed=pl.col("removed").sum(), template=(pl.col("kind") == "template").any())
+    expected = groups.select((pl.col("size") - 1).sum()).item()
+    correct = groups.select(pl.min_horizontal(pl.col("removed"), pl.col("size") - 1).sum()).item()
+    removed = groups.select(pl.col("removed").sum()).item()
+    lost = groups.filter(pl.col("removed") >= pl.col("size"))
+    return {
+        "planted_duplicates": int(expected),
+        "removed": int(removed),
+        "correctly_removed": int(correct),
+        "precision": correct / removed if removed else 1.0,
+        "recall": correct / expected if expected else 1.0,
+        "unique_rows_removed": lost.height,
+        "templated_rows": int(marked.filter(pl.col("kind") == "template").height),
+        "templated_rows_removed": int(marked.filter((pl.col("kind") == "template") & pl.col("removed")).height),
+    }
+
+
+def removed_by_dedup(out: Path) -> pl.DataFrame:
+    """``_row`` and dedup reason of the rows a finished run rejected as duplicates."""
+    rejected = pl.read_parquet(out / "rejected")
+    reasons = pl.col(C.REASONS).list.eval(pl.element().filter(pl.element().is_in(list(DEDUP_REASONS)))).list.first()
+    return rejected.select(pl.col(C.ROW).alias("row"), reasons.alias("reason")).drop_nulls("reason")
+
+
+# ---------------------------------------------------------------- child processes
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory, in MB.
+
+    ``VmHWM`` belongs to the process's own address space, which ``exec`` starts
+    afresh. ``ru_maxrss`` is not used where ``VmHWM`` exists: Linux carries it
+    over from the parent at fork, so a child of a large benchmark process would
+    report at least the parent's size.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(argv: list[str]) -> dict:
+    """Run ``python -m pipeline.bench --child ...`` and return the JSON it prints."""
+    done = subprocess.run([sys.executable, "-m", "pipeline.bench", "--child", *argv], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench child {argv} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child_main(argv: list[str]) -> None:
+    started = time.perf_counter()
+    from pipeline.config import Config
+    from pipeline.run import run
+
+    if argv[0] == "idle":
+        print(json.dumps({"peak_mb": _peak_mb()}))
+        return
+    corpus, out = argv[1], argv[2]
+    ran = time.perf_counter()
+    report = run([corpus], out, Config(), quiet=True)
+    print(json.dumps({
+        "timings_s": report["timings_s"],
+        "pipeline_s": time.perf_counter() - ran,
+        "process_s": time.perf_counter() - started,
+        "peak_mb": _peak_mb(),
+        "dedup": report.get("dedup", {}).get("rows_removed"),
+    }))
+
+
+# ---------------------------------------------------------------- sections
+
+
+@dataclass
+class Bench:
+    rows: int
+    workdir: Path
+    corpus: Path | None = None
+    truth: pl.DataFrame | None = None
+    results: dict[str, dict] = field(default_factory=dict)
+    targets: list[tuple[str, bool, str]] = field(default_factory=list)
+
+    def target(self, name: str, met: bool, figure: str) -> None:
+        self.targets.append((name, met, figure))
+
+    def ensure_corpus(self) -> None:
+        if self.corpus is None:
+            corpus_section(self)
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def corpus_section(bench: Bench) -> dict:
+    started = time.perf_counter()
+    records, truth = make_corpus(bench.rows)
+    bench.corpus = write_jsonl(records, bench.workdir / f"corpus_{bench.rows}.jsonl")
+    bench.truth = truth
+    kinds = dict(truth.group_by("kind").len().sort("kind").iter_rows())
+    say(f"  {bench.rows:,} records -> {bench.corpus} ({time.perf_counter() - started:.1f} s)")
+    say("  " + ", ".join(f"{kind} {n:,}" for kind, n in kinds.items()))
+    return {"rows": bench.rows, "kinds": kinds}
+
+
+def pipeline_section(bench: Bench) -> dict:
+    bench.ensure_corpus()
+    idle = _child(["idle"])
+    result = _child(["run", str(bench.corpus), str(bench.workdir / "out")])
+    for name, seconds in result["timings_s"].items():
+        if name != "total":
+            say(f"  {name:<12} {seconds:7.2f} s")
+    total = result["timings_s"]["total"]
+    say(f"  {'total':<12} {total:7.2f} s   ({bench.rows / total:,.0f} rows/s; process with imports {result['process_s']:.2f} s)")
+    say(f"  peak memory  {result['peak_mb']:7.0f} MB  (an idle interpreter with the pipeline imported: {idle['peak_mb']:.0f} MB)")
+    bench.target(f"whole pipeline on {bench.rows:,} rows <= 10 s", total <= 10, f"{total:.2f} s")
+    bench.target("peak memory < 2 GB", result["peak_mb"] < 2048, f"{result['peak_mb']:.0f} MB")
+    dedup_s = result["timings_s"].get("dedup", float("nan"))
+    bench.target("dedup stage <= 2.5 s", dedup_s <= 2.5, f"{dedup_s:.2f} s")
+    return result
+
+
+def _shingle_strings(record: dict, n: int) -> list[bytes]:
+    """The shingles the pipeline hashes, as strings, the way a plain datasketch user builds them."""
+    shingles = []
+    for name in C.FIELDS:
+        words = re.findall(r"\w+", record[name].lower())
+        if words:
+            shingles += [f"{name}:{' '.join(words[i:i + n])}".encode() for i in range(max(len(words) - n + 1, 1))]
+    return shingles
+
+
+def minhash_section(bench: Bench) -> dict:
+    """Signatures for every record, against datasketch's per-record update loop
+    timed on a subset of the same records (extrapolated per row)."""
+    from datasketch import MinHash
+
+    from pipeline import minhash
+    from pipeline.config import DedupConfig
+
+    bench.ensure_corpus()
+    config = DedupConfig()
+    frame = pl.read_ndjson(bench.corpus)
+    started = time.perf_counter()
+    shingles, _ = minhash.record_shingles(frame, C.FIELDS, config.ngram)
+    minhash.signatures(shingles, config.num_perm, config.seed)
+    ours = time.perf_counter() - started
+    ours_rate = frame.height / ours
+
+    subset = frame.head(min(3000, frame.height)).to_dicts()
+    permutations = MinHash(num_perm=config.num_perm, seed=config.seed).permutations
+    started = time.perf_counter()
+    for record in subset:
+        sketch = MinHash(num_perm=config.num_perm, seed=config.seed, permutations=permutations, scheme="affine32")
+        for shingle in _shingle_strings(record, config.ngram):
+            sketch.update(shingle)
+    loop_rate = len(subset) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for record in subset:
+        sketch = MinHash(num_perm=config.num_perm, seed=config.seed, permutations=permutations, scheme="affine32")
+        sketch.update_batch(_shingle_strings(record, config.ngram))
+    batch_rate = len(subset) / (time.perf_counter() - started)
+
+    say(f"  vectorised (tokens, shingles, {config.num_perm} permutations), all {frame.height:,} rows: {ours:.2f} s, {ours_rate:,.0f} rows/s")
+    say(f"  datasketch MinHash.update per shingle, first {len(subset):,} rows: {loop_rate:,.0f} rows/s "
+        f"(all rows would take ~{frame.height / loop_rate:.0f} s)")
+    say(f"  datasketch MinHash.update_batch per record, same rows:   {batch_rate:,.0f} rows/s")
+    say(f"  speed-up: {ours_rate / loop_rate:.1f}x over the update loop, {ours_rate / batch_rate:.1f}x over update_batch")
+    bench.target("MinHash signatures >= 10x datasketch update loop", ours_rate >= 10 * loop_rate, f"{ours_rate / loop_rate:.1f}x")
+    return {"rows_per_s": ours_rate, "baseline_rows_per_s": loop_rate, "update_batch_rows_per_s": batch_rate}
+
+
+def quality_section(bench: Bench) -> dict:
+    out = bench.workdir / "out"
+    if "pipeline" not in bench.results:
+        bench.results["pipeline"] = pipeline_section(bench)
+    removed = removed_by_dedup(out)
+    result = score(bench.truth, removed.get_column("row"))
+    say(f"  planted duplicates {result['planted_duplicates']:,}; removed {result['removed']:,}, "
+        f"of them correctly {result['correctly_removed']:,}")
+    say(f"  precision {result['precision']:.4f}   recall {result['recall']:.4f}   "
+        f"unique rows removed {result['unique_rows_removed']}")
+    say(f"  templated-but-different rows kept: {result['templated_rows'] - result['templated_rows_removed']:,} "
+        f"of {result['templated_rows']:,}")
+    confusion = bench.truth.join(removed, on="row", how="left").group_by("kind", "reason").len().sort("kind", "reason")
+    for kind, reason, count in confusion.iter_rows():
+        say(f"    {kind:<12} -> {reason or 'kept':<20} {count:7,}")
+    bench.target("recall >= 0.99", result["recall"] >= 0.99, f"{result['recall']:.4f}")
+    bench.target("no unique row removed", result["unique_rows_removed"] == 0, f"{result['unique_rows_removed']}")
+    bench.target("templated-but-different tasks kept", result["templated_rows_removed"] == 0,
+                 f"{result['templated_rows_removed']} removed")
+    return result
+
+
+def memory_section(bench: Bench) -> dict:
+    """Peak memory of the whole pipeline at a quarter, half and all of the rows."""
+    idle = _child(["idle"])["peak_mb"]
+    peaks = {}
+    for rows in (bench.rows // 4, bench.rows // 2, bench.rows):
+        records, _ = make_corpus(rows)
+        corpus = write_jsonl(records, bench.workdir / f"scaling_{rows}.jsonl")
+        peaks[rows] = _child(["run", str(corpus), str(bench.workdir / f"out_{rows}")])["peak_mb"]
+        say(f"  {rows:>7,} rows: peak {peaks[rows]:6.0f} MB, {(peaks[rows] - idle) / rows * 1000:5.1f} MB per 1,000 rows above idle ({idle:.0f} MB)")
+    quarter, half, full = (peaks[r] - idle for r in sorted(peaks))
+    first_slope, second_slope = (half - quarter) / (bench.rows // 4), (full - half) / (bench.rows // 2)
+    linear = second_slope <= 1.5 * max(first_slope, 1e-9)
+    bench.target("memory grows (at most) linearly", linear,
+                 f"{first_slope * 1000:.1f} then {second_slope * 1000:.1f} MB per 1,000 rows")
+    return peaks
+
+
+Section = Callable[[Bench], dict]
+SECTIONS: list[tuple[str, Section]] = [
+    ("corpus", corpus_section),
+    ("pipeline", pipeline_section),
+    ("minhash", minhash_section),
+    ("dedup quality", quality_section),
+    ("memory scaling", memory_section),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child":
+        child_main(argv[1:])
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=52_000, help="corpus size (default 52,000)")
+    parser.add_argument("--workdir", type=Path, default=Path("data/bench"), help="where corpora and outputs go")
+    parser.add_argument("--only", nargs="*", choices=[name for name, _ in SECTIONS], help="run these sections only")
+    options = parser.parse_args(argv)
+    bench = Bench(rows=options.rows, workdir=options.workdir)
+    for name, section in SECTIONS:
+        if options.only and name not in options.only:
+            continue
+        say(f"== {name}")
+        bench.results[name] = section(bench)
+    say("== targets")
+    for name, met, figure in bench.targets:
+        say(f"  {'PASS' if met else 'MISS'}  {name:<50} {figure}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The benchmark's corpus and scoring, at a small scale (no timing assertions)."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+
+from pipeline import bench
+from pipeline.config import Config
+from pipeline.run import run
+
+
+def test_corpus_is_deterministic_and_planted_as_described():
+    records, truth = bench.make_corpus(2000, seed=3)
+    again, _ = bench.make_corpus(2000, seed=3)
+    assert records == again and len(records) == truth.height == 2000
+    kinds = dict(truth.group_by("kind").len().iter_rows())
+    assert kinds["exact"] == 100 and kinds["near"] == 100 and kinds["conflicting"] == 20
+    assert kinds["template"] % bench.TEMPLATE_GROUP == 0 and kinds["template"] > 0
+    assert truth.get_column("row").to_list() == list(range(2000))
+
+
+def test_originals_have_distinct_prompts():
+    records, truth = bench.make_corpus(2000)
+    originals = truth.filter(pl.col("kind") == "unique").get_column("row").to_list()
+    prompts = {" ".join(re.findall(r"\w+", f"{records[i]['instruction']} {records[i]['input']}".lower())) for i in originals}
+    assert len(prompts) == len(originals)
+
+
+def test_planted_copies_differ_from_their_original_only_as_planted():
+    records, truth = bench.make_corpus(2000)
+    first = {}
+    for row, group, kind in truth.sort("row").iter_rows():
+        if kind == "unique":
+            first[group] = records[row]
+    for row, group, kind in truth.iter_rows():
+        original, copy = first.get(group), records[row]
+        if kind == "conflicting":
+            assert (copy["instruction"], copy["input"]) == (original["instruction"], original["input"])
+            assert copy["output"] != original["output"]
+        elif kind == "near":
+            assert copy != original
+            assert sum(a != b for a, b in zip(copy.values(), original.values())) <= 2
+
+
+@pytest.mark.parametrize(
+    "groups, removed, precision, recall, lost",
+    [
+        # (group of each row), rows removed
+        ([0, 0, 1, 2], [1], 1.0, 1.0, 0),
+        ([0, 0, 1, 2], [0], 1.0, 1.0, 0),  # the original may go when its copy is the better row
+        ([0, 0, 1, 2], [], 1.0, 0.0, 0),
+        ([0, 0, 1, 2], [1, 2], 0.5, 1.0, 1),  # row 2 had no duplicate
+        ([0, 0, 0, 1], [0, 1, 2], 2 / 3, 1.0, 1),  # the whole group went
+        ([0, 0, 0, 1], [1], 1.0, 0.5, 0),
+    ],
+)
+def test_score(groups, removed, precision, recall, lost):
+    truth = pl.DataFrame({"row": range(len(groups)), "group": groups, "kind": ["unique"] * len(groups)})
+    result = bench.score(truth, pl.Series(removed, dtype=pl.Int64))
+    assert result["precision"] == pytest.approx(precision)
+    assert result["recall"] == pytest.approx(recall)
+    assert result["unique_rows_removed"] == lost
+
+
+def test_pipeline_finds_the_planted_duplicates_and_keeps_templated_tasks(tmp_path):
+    records, truth = bench.make_corpus(3000, seed=5)
+    corpus = bench.write_jsonl(records, tmp_path / "corpus.jsonl")
+    run([str(corpus)], tmp_path / "out", Config(), quiet=True)
+    result = bench.score(truth, bench.removed_by_dedup(tmp_path / "out").get_column("row"))
+    assert result["recall"] >= 0.99
+    assert result["unique_rows_removed"] == 0
+    assert result["templated_rows"] > 0 and result["templated_rows_removed"] == 0
+
+
+def test_sections_are_named_once_and_corpus_section_runs(tmp_path, capsys):
+    names = [name for name, _ in bench.SECTIONS]
+    assert len(names) == len(set(names)) and {"pipeline", "minhash", "dedup quality", "memory scaling"} <= set(names)
+    assert bench.main(["--rows", "300", "--workdir", str(tmp_path), "--only", "corpus"]) == 0
+    assert (tmp_path / "corpus_300.jsonl").exists()
+    assert "300 records" in capsys.readouterr().out
+
+
+def test_pipeline_child_reports_timings_and_its_own_peak_memory(tmp_path):
+    records, _ = bench.make_corpus(300)
+    corpus = bench.write_jsonl(records, tmp_path / "corpus.jsonl")
+    result = bench._child(["run", str(corpus), str(tmp_path / "out")])
+    assert {"load", "dedup", "total"} <= set(result["timings_s"])
+    assert result["peak_mb"] > 0 and sum(result["dedup"].values()) > 0
+    assert (tmp_path / "out" / "report.json").exists()

@@ -1,0 +1,276 @@
+"""Dedup: what is a duplicate, which row survives, what the rejected rows say."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from pydantic import ValidationError
+
+from pipeline import columns as C
+from pipeline.config import Config, DedupConfig, load_config
+from pipeline.dedup import content_hash, dedup, dedup_report
+from pipeline.run import stages
+from pipeline.run import run
+from tests.conftest import write_jsonl
+
+STORY = (
+    "Once upon a time there was a small dragon who could not fly. Every morning he watched the birds "
+    "soar over the mountains and wished that he could join them high up in the clear blue sky."
+)
+TEMPLATE = (
+    "Classify the sentiment of the following customer review as positive, negative or neutral. "
+    "Consider the tone, the wording and any sarcasm carefully before you answer with one word."
+)
+
+
+def prepared(*records: tuple[str, str, str], config: Config = Config()) -> pl.DataFrame:
+    """Records as the dedup stage sees them: lineage added, every stage before dedup applied."""
+    frame = pl.DataFrame(list(records), schema=list(C.FIELDS), orient="row").with_columns(
+        pl.lit("in.jsonl").alias(C.SOURCE),
+        pl.int_range(pl.len()).cast(pl.Int64).alias(C.ROW),
+        pl.int_range(pl.len()).cast(pl.Int64).alias(C.ORDER),
+    )
+    lf = frame.lazy()
+    for name, stage in stages(config):
+        if name == "dedup":
+            return lf.collect()
+        lf = stage(lf)
+    raise AssertionError("the pipeline has no dedup stage")
+
+
+def marked(*records: tuple[str, str, str], config: Config = Config()) -> pl.DataFrame:
+    return dedup(prepared(*records, config=config).lazy(), config).collect()
+
+
+def reasons(*records: tuple[str, str, str], config: Config = Config()) -> list[str | None]:
+    return marked(*records, config=config).get_column(C.DEDUP_REASON).to_list()
+
+
+def test_content_hash_is_a_stable_literal():
+    frame = pl.DataFrame({"instruction": ["Name three colours."], "input": [""], "output": ["Red, yellow and blue."]})
+    assert frame.select(content_hash()).item() == "b0564bcba2fab9cfaed5d75404f3d6a6"
+
+
+@pytest.mark.parametrize(
+    "left, right, equal",
+    [
+        (("Name it", "", "Red"), ("NAME  it", "", " red "), True),
+        (("Name it", "", "Red"), ("Name it\n", "", "Red\t"), True),
+        (("Name it", "", "Red"), ("Name it.", "", "Red"), False),
+        (("ab", "c", "x"), ("a", "bc", "x"), False),  # field boundaries count
+    ],
+)
+def test_content_hash_ignores_case_and_whitespace_only(left, right, equal):
+    hashes = pl.DataFrame([left, right], schema=list(C.FIELDS), orient="row").select(content_hash()).to_series()
+    assert (hashes[0] == hashes[1]) is equal
+
+
+# One row per case: two records, and the reason the pair gets (None = both kept).
+PAIRS = [
+    ("exact copy", ("Name three colours.", "", STORY), ("Name three colours.", "", STORY), "exact_duplicate"),
+    ("case and spacing", ("Name three colours.", "", STORY), ("name  THREE colours.", "", STORY.upper()), "exact_duplicate"),
+    ("punctuation", ("Write a story about a dragon.", "", STORY), ("Write a story about a dragon!", "", STORY), "near_duplicate"),
+    ("one word in a long output", ("Write a story.", "", STORY), ("Write a story.", "", STORY.replace("birds", "eagles")), "near_duplicate"),
+    ("one word and casing", ("Write a story about a dragon.", "", STORY),
+     ("WRITE A STORY ABOUT A DRAGON.", "", STORY.replace("morning", "evening")), "near_duplicate"),
+    ("same prompt, other answer", ("Name three colours.", "", "Red, yellow and blue."),
+     ("Name three colours.", "", "Cyan, magenta and yellow are used in printing."), "conflicting_output"),
+    ("template, other input, same output", (TEMPLATE, "The food was great and the staff friendly.", "Positive"),
+     (TEMPLATE, "Delivery came quickly and the box was intact.", "Positive"), None),
+    ("template, one word of a short input", (TEMPLATE, "The food was great.", "Positive"),
+     (TEMPLATE, "The food was awful.", "Positive"), None),
+    ("short instruction, one word", ("Name three primary colours.", "", "Red, yellow and blue."),
+     ("Name three secondary colours.", "", "Red, yellow and blue."), None),
+    ("unrelated", ("Name three colours.", "", "Red, yellow and blue."), ("Translate to French.", "The cat sleeps.", "Le chat dort."), None),
+    ("words reordered in a short input", ("Sort these numbers.", "3, 1, 2", "1, 2, 3"), ("Sort these numbers.", "1, 3, 2", "1, 2, 3"), None),
+]
+
+
+@pytest.mark.parametrize("left, right, expected", [case[1:] for case in PAIRS], ids=[case[0] for case in PAIRS])
+def test_what_is_a_duplicate(left, right, expected):
+    found = reasons(left, right)
+    if expected is None:
+        assert found == [None, None]
+    else:
+        assert sorted(found, key=str) == sorted([expected, None], key=str)
+
+
+def test_survivor_has_the_fewest_drop_rules_then_the_longest_output():
+    # Row 0 has an empty output (drop rule empty_output); row 2 is the longest of the rest.
+    result = marked(
+        ("Write a story.", "", ""),
+        ("Write a story.", "", "A short one."),
+        ("Write a story.", "", "A longer one, with more words."),
+    )
+    assert result.get_column(C.DEDUP_REASON).to_list() == ["conflicting_output", "conflicting_output", None]
+    assert result.get_column(C.DUPLICATE_OF).to_list()[:2] == [{C.SOURCE: "in.jsonl", C.ROW: 2}] * 2
+    assert result.get_column(C.CLUSTER).to_list() == [0, 0, 0]
+
+
+def test_ties_go_to_the_row_read_first():
+    result = marked(("Name it.", "", "Red"), ("Name it.", "", "Red"), ("Name it.", "", "Red"))
+    assert result.get_column(C.DEDUP_REASON).to_list() == [None, "exact_duplicate", "exact_duplicate"]
+    assert result.get_column(C.DUPLICATE_OF).to_list() == [None, {C.SOURCE: "in.jsonl", C.ROW: 0}, {C.SOURCE: "in.jsonl", C.ROW: 0}]
+
+
+def test_unique_rows_have_no_cluster():
+    result = marked(("Name it.", "", "Red"), ("Translate to French.", "The cat sleeps.", "Le chat dort."))
+    assert result.get_column(C.CLUSTER).to_list() == [None, None]
+    assert result.schema[C.DUPLICATE_OF] == pl.Struct({C.SOURCE: pl.String, C.ROW: pl.Int64})
+
+
+def test_links_are_transitive_and_the_label_is_relative_to_the_survivor():
+    copy_of_short = ("Write a story.", "", STORY.replace("birds", "eagles"))
+    result = marked(
+        ("Write a story.", "", STORY.replace("birds", "eagles")),
+        ("Write a story.", "", STORY.replace("birds", "eagles") + " The end."),  # survives: longest
+        copy_of_short,
+    )
+    assert result.get_column(C.CLUSTER).to_list() == [0, 0, 0]
+    # Rows 0 and 2 are exact copies of each other but near duplicates of the survivor.
+    assert result.get_column(C.DEDUP_REASON).to_list() == ["near_duplicate", None, "near_duplicate"]
+
+
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        ({}, [None, "exact_duplicate", "near_duplicate", "conflicting_output"]),
+        ({"near": False}, [None, "exact_duplicate", None, "conflicting_output"]),
+        ({"conflicting_output": False}, [None, "exact_duplicate", "near_duplicate", None]),
+        # Without the exact pass, near dedup still finds identical rows (similarity 1).
+        ({"exact": False}, [None, "exact_duplicate", "near_duplicate", "conflicting_output"]),
+        ({"exact": False, "near": False, "conflicting_output": False}, [None, None, None, None]),
+    ],
+)
+def test_each_kind_can_be_switched_off(settings, expected):
+    config = Config(dedup=DedupConfig(**settings))
+    result = reasons(
+        ("Write a story.", "", STORY),
+        ("Write a story.", "", STORY),
+        ("Write a story!", "", STORY.replace("birds", "eagles")[:-1]),
+        ("Write a story.", "", "No."),
+        config=config,
+    )
+    assert result == expected
+
+
+def test_thresholds_are_read_from_the_config():
+    pair = (("Write a story.", "", STORY), ("Write a story.", "", STORY.replace("birds", "eagles").replace("blue", "grey")))
+    assert "near_duplicate" in reasons(*pair)
+    strict = Config(dedup=DedupConfig(threshold=0.95, conflicting_output=False))
+    assert reasons(*pair, config=strict) == [None, None]
+
+
+def test_empty_input_gives_the_dedup_columns():
+    empty = prepared(("Name it.", "", "Red")).head(0)
+    result = dedup(empty.lazy(), Config()).collect()
+    assert {C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF} <= set(result.columns) and result.height == 0
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"bands": 10}, {"rows": 4}, {"bands": 20, "rows": 8}, {"threshold": 0}, {"threshold": 1.5}, {"ngram": 0}, {"fields": []},
+     {"fields": ["answer"]}],
+)
+def test_bad_dedup_settings_are_rejected(settings):
+    with pytest.raises(ValidationError):
+        DedupConfig(**settings)
+
+
+def test_shipped_config_equals_the_defaults():
+    assert load_config("config/default.toml").dedup == DedupConfig()
+
+
+def test_report_counts_clusters_and_shows_survivor_against_removed():
+    frame = marked(
+        ("Write a story.", "", STORY),
+        ("Write a story.", "", STORY),
+        ("Write a story.", "", STORY + " The end."),
+        ("Name three colours.", "", "Red, yellow and blue."),
+        ("Name three colours.", "", "Cyan, magenta and yellow."),
+        ("Translate to French.", "The cat sleeps.", "Le chat dort."),
+    )
+    report = dedup_report(frame, Config())
+    assert report["clusters"] == 2
+    assert report["rows_removed"] == {"exact_duplicate": 0, "near_duplicate": 2, "conflicting_output": 1}
+    assert report["cluster_sizes"] == {"2": 1, "3": 1}
+    assert report["config"]["bands"] * report["config"]["rows"] <= report["config"]["num_perm"]
+    by_reason = {example["reason"]: example for example in report["examples"]}
+    assert set(by_reason) == {"near_duplicate", "conflicting_output"}
+    near = by_reason["near_duplicate"]
+    assert near["survivor"]["_row"] == 2 and [row["_row"] for row in near["removed"]] == [0, 1]
+    assert all(0.7 <= row["similarity"] < 1 for row in near["removed"])
+    assert set(near["survivor"]) == {"_source", "_row", "instruction", "input", "output"}
+    json.dumps(report)  # plain JSON types only
+
+
+def test_report_clips_long_texts():
+    long_output = "word " * 200
+    report = dedup_report(marked(("Say it.", "", long_output), ("Say it.", "", long_output)), Config())
+    example = report["examples"][0]
+    assert len(example["survivor"]["output"]) == 301 and example["survivor"]["output"].endswith("…")
+    assert example["removed"][0]["similarity"] == 1.0
+
+
+def test_a_run_rejects_duplicates_with_their_survivor(tmp_path, record):
+    rows = [
+        record(instruction="Write a story.", output=STORY),
+        record(instruction="write a story.", output=STORY),
+        record(instruction="Write a story!", output=STORY.replace("birds", "owls")),
+        record(),
+    ]
+    report = run([str(write_jsonl(tmp_path / "in.jsonl", rows))], tmp_path / "out", Config(), quiet=True)
+    rejected = pl.read_parquet(tmp_path / "out" / "rejected")
+    assert sorted(rejected.get_column(C.REASONS).to_list()) == [["exact_duplicate"], ["near_duplicate"]]
+    assert set(rejected.get_column(C.DUPLICATE_OF).struct.field(C.ROW)) == {0}
+    assert report["dedup"]["rows_removed"]["near_duplicate"] == 1
+    assert report["counts"]["clean"] == 2 and report["counts"]["reconciled"]
+
+
+def test_a_large_template_group_keeps_its_tasks_and_still_finds_a_copy():
+    import random
+
+    rng = random.Random(0)
+    vocabulary = [f"word{i}" for i in range(2000)]
+    rows = [(TEMPLATE, " ".join(rng.sample(vocabulary, 8)), "Positive") for _ in range(400)]
+    rows.append((TEMPLATE, rows[5][1] + "!", "Positive"))  # a punctuation copy of row 5
+    found = reasons(*rows)
+    assert [i for i, reason in enumerate(found) if reason] in ([5], [400])
+    assert found.count("near_duplicate") == 1
+
+
+def test_a_chain_removes_only_rows_that_duplicate_their_survivor():
+    base = [f"w{i}" for i in range(60)]
+
+    def edited(positions):
+        return " ".join(f"x{i}" if i in positions else word for i, word in enumerate(base))
+
+    a, b, c = edited(set()), edited({10, 20, 30}), edited({10, 20, 30, 40, 50, 55})
+    # a ~ b and b ~ c are near duplicates, a and c are not: c must stay.
+    result = marked(("Write it.", "", a), ("Write it.", "", b), ("Write it.", "", c),
+                    config=Config(dedup=DedupConfig(conflicting_output=False)))
+    assert result.get_column(C.DEDUP_REASON).to_list() == [None, "near_duplicate", None]
+    assert result.get_column(C.CLUSTER).to_list() == [0, 0, None]
+
+
+TOOL = (
+    "toolformer: enabled. toolformer access: python. A Python shell. Use this to execute python commands. "
+    "Input should be a valid python command or script. If you expect output it should be printed out. "
+    "Useful for all code, as well as math calculations. python(codetoexecute)"
+)
+
+
+@pytest.mark.parametrize("boilerplate_share, removed", [(0.05, 1), (1.0, 30)])
+def test_a_template_around_a_short_task_does_not_merge_the_tasks(boilerplate_share, removed):
+    # 30 tasks that differ in one number inside a long tool template, plus one real
+    # copy (punctuation only) of the first. Without the boilerplate check
+    # (share 1.0: nothing is boilerplate) the template merges all the tasks.
+    numbers = [729 + 37 * i for i in range(30)]
+    rows = [(f"{TOOL} What is the square root of {n}?", "", f"The square root of {n} is python('import math; math.sqrt({n})').")
+            for n in numbers]
+    rows.append((rows[0][0].replace("?", "!"), "", rows[0][2]))
+    config = Config(dedup=DedupConfig(boilerplate_share=boilerplate_share))
+    found = reasons(*rows, config=config)
+    assert len(found) - found.count(None) == removed
