@@ -26,6 +26,19 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refresh(args: argparse.Namespace) -> int:
+    from pipeline.config import load_config
+    from pipeline.refresh import refresh
+    from pipeline.summary import print_refresh_summary
+
+    outcome = refresh(args.inputs, args.state, load_config(args.config))
+    if outcome.report is None:
+        print(f"curate: {outcome.message}")
+    else:
+        print_refresh_summary(outcome.report, outcome.version)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="curate", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -40,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="(re)build the report of a finished run")
     report.add_argument("dir", metavar="DIR")
     report.set_defaults(func=_report)
+
+    refresh = commands.add_parser("refresh", help="add new batches to a curated state: only rows not seen before are processed")
+    refresh.add_argument("inputs", nargs="+", metavar="INPUT", help="as for run")
+    refresh.add_argument("--state", required=True, metavar="DIR", help="the state directory (created on first use)")
+    refresh.add_argument("--config", metavar="FILE", help="TOML config; a change re-curates every row seen so far")
+    refresh.set_defaults(func=_refresh)
     return parser
 
 

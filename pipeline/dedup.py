@@ -51,6 +51,7 @@ from rules import Severity
 EXACT = "exact_duplicate"
 CONFLICTING = "conflicting_output"
 NEAR = "near_duplicate"
+PREVIOUS = "duplicate_of_previous"  # refresh: duplicates a row published by an earlier version
 REASONS = (EXACT, NEAR, CONFLICTING)
 PROMPT_FIELDS = ("instruction", "input")
 
@@ -304,8 +305,13 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
     return survivor
 
 
-def mark_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
-    """Add ``_cluster``, ``_duplicate_of`` and ``_dedup_reason``."""
+def mark_duplicates(frame: pl.DataFrame, config: Config, published: np.ndarray | None = None) -> pl.DataFrame:
+    """Add ``_cluster``, ``_duplicate_of`` and ``_dedup_reason``.
+
+    ``published`` (refresh) marks rows an earlier version already published:
+    they always survive, whatever their rank, and a row they replace gets the
+    reason ``duplicate_of_previous``. Rows among the others keep the usual reasons.
+    """
     comparable_texts = frame.select(comparable(field).alias(field) for field in C.FIELDS)
     keys = comparable_texts.select(
         hash_texts([pl.col(field) for field in C.FIELDS]).alias("content"),
@@ -314,9 +320,15 @@ def mark_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     best_first = frame.select(pl.arg_sort_by(quality_rank(config)).alias("row")).get_column("row").to_numpy()
     rank = np.empty(frame.height, dtype=np.int64)
     rank[best_first] = np.arange(frame.height)
+    if published is not None:
+        rank[published] -= frame.height  # published rows lead their clusters
     roots, common = cluster_roots(frame, keys, config.dedup)
     texts = frame.select(C.FIELDS)
     survivor = assign_survivors(texts, keys, roots, rank, config.dedup, common)
+    if published is not None:
+        # Published rows are never taken back, even where two of them turn out
+        # to be duplicates of each other (candidates LSH missed before).
+        survivor[published] = np.flatnonzero(published)
     # Only narrow columns take part in the grouping; the texts stay put.
     narrow = pl.concat(
         [
@@ -344,7 +356,29 @@ def mark_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     )
     if config.dedup.near:
         marked = marked.with_columns(_near_answers(texts, marked, config.dedup, common))
+    if published is not None:
+        of_published = pl.lit(pl.Series(published)).gather(pl.col("_survivor"))
+        marked = marked.with_columns(
+            pl.when(pl.col("_removed") & of_published).then(pl.lit(PREVIOUS)).otherwise(pl.col(C.DEDUP_REASON))
+            .alias(C.DEDUP_REASON)
+        )
     return frame.with_columns(marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF))
+
+
+def record_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """``content`` and ``prompt`` hashes of each row (comparable form), as dedup groups them."""
+    return frame.select(content_hash().alias("content"), prompt_hash().alias("prompt"))
+
+
+def band_key_lists(frame: pl.DataFrame, config: DedupConfig) -> pl.Series:
+    """Each row's LSH band keys (a list of uint64; null for a row without shingles):
+    what a later refresh compares new rows with, without recomputing signatures."""
+    shingles, _ = minhash.record_shingles(frame.select(C.FIELDS), C.FIELDS, config.ngram)
+    signature = minhash.signatures(shingles, config.num_perm, config.seed)
+    bands, rows = band_shape(config)
+    keys = minhash.band_keys(signature, bands, rows)
+    lists = pl.Series("bands", keys.ravel()).reshape((len(keys), bands)).arr.to_list()
+    return pl.select(pl.when(pl.Series(shingles.lengths > 0)).then(lists)).to_series().alias("bands")
 
 
 def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig, common: dict | None) -> pl.Series:

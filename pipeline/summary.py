@@ -41,6 +41,28 @@ def print_summary(report: dict, out: str | Path) -> None:
     print(f"output: {out}  (report: {Path(out) / 'report.html'})")
 
 
+def refresh_lines(report: dict) -> list[str]:
+    """What a refresh changed against the previous version."""
+    data = report["refresh"]
+    previous = data["previous_version"]
+    lines = [f"version {data['version']} (previous: {previous if previous is not None else 'none'})"]
+    if data.get("config_changed"):
+        lines.append(f"config changed: re-curated all {data.get('rows_recurated', 0):,} rows seen so far")
+    lines.append(_line("rows seen before (not processed again)", data["rows_seen_before"]))
+    lines.append(_line("rows added to clean", data["rows_added"]))
+    if data.get("rows_removed"):
+        lines.append(_line("rows removed from clean", data["rows_removed"]))
+    lines.append(_line("duplicates of earlier batches", data["duplicates_of_previous"]))
+    lines.append(_line("clean rows in this version", data["clean_total"]))
+    return lines
+
+
+def print_refresh_summary(report: dict, version: str | Path) -> None:
+    print("\n".join(summary_lines(report)))
+    print("\n".join(refresh_lines(report)))
+    print(f"output: {version}  (report: {Path(version) / 'report.html'})")
+
+
 def write_report_pages(directory: Path, report: dict) -> list[Path]:
     """report.html and report.md, rendered from the report dictionary."""
     html_path, md_path = directory / "report.html", directory / "report.md"

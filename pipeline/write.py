@@ -38,15 +38,16 @@ def rejected_columns(frame: pl.DataFrame) -> list[str]:
     return [*clean_columns(frame), C.REASONS, C.CLUSTER, C.DUPLICATE_OF]
 
 
-def write_shards(frame: pl.DataFrame, directory: Path, output: OutputConfig) -> list[Path]:
-    """Write ``part-00000.parquet`` … of at most ``shard_rows`` rows each.
+def write_shards(frame: pl.DataFrame, directory: Path, output: OutputConfig, first: int = 0) -> list[Path]:
+    """Write ``part-00000.parquet`` … of at most ``shard_rows`` rows each, numbered
+    from ``first`` (a refresh appends to the shards of earlier versions).
 
     An empty frame still gets one (empty) shard, so readers always find the schema.
     """
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     starts = range(0, max(frame.height, 1), output.shard_rows)
-    for number, start in enumerate(starts):
+    for number, start in enumerate(starts, start=first):
         path = directory / f"part-{number:05d}.parquet"
         frame.slice(start, output.shard_rows).write_parquet(path, compression=output.compression, statistics=True)
         paths.append(path)
