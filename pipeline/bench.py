@@ -286,6 +286,15 @@ def child_main(argv: list[str]) -> None:
     if argv[0] == "idle":
         print(json.dumps({"peak_mb": _peak_mb()}))
         return
+    if argv[0] == "refresh":
+        from pipeline.refresh import refresh
+
+        ran = time.perf_counter()
+        outcome = refresh(argv[1:-1], argv[-1], Config(), quiet=True)
+        print(json.dumps({"pipeline_s": time.perf_counter() - ran, "peak_mb": _peak_mb(),
+                          "counts": outcome.report["counts"] if outcome.report else None,
+                          "refresh": outcome.report["refresh"] if outcome.report else None}))
+        return
     corpus, out = argv[1], argv[2]
     ran = time.perf_counter()
     report = run([corpus], out, Config(), quiet=True)
@@ -309,6 +318,7 @@ class Bench:
     truth: pl.DataFrame | None = None
     results: dict[str, dict] = field(default_factory=dict)
     targets: list[tuple[str, bool, str]] = field(default_factory=list)
+    refresh_rows: int = 55_000
 
     def target(self, name: str, met: bool, figure: str) -> None:
         self.targets.append((name, met, figure))
@@ -439,6 +449,32 @@ def memory_section(bench: Bench) -> dict:
     return peaks
 
 
+def refresh_section(bench: Bench) -> dict:
+    """A refresh adding a batch (1/11 of ``--refresh-rows``) to a state holding the
+    rest, against a full run over all of them. The new batch is the corpus's tail, so
+    it holds planted copies of rows already in the state, as a real new batch would."""
+    import shutil
+
+    total = bench.refresh_rows
+    new_rows = total // 11
+    records, _ = make_corpus(total, seed=11)
+    base = write_jsonl(records[:-new_rows], bench.workdir / f"refresh_base_{total - new_rows}.jsonl")
+    batch = write_jsonl(records[-new_rows:], bench.workdir / f"refresh_new_{new_rows}.jsonl")
+    everything = write_jsonl(records, bench.workdir / f"refresh_all_{total}.jsonl")
+    state = bench.workdir / "refresh_state"
+    shutil.rmtree(state, ignore_errors=True)
+    built = _child(["refresh", str(base), str(state)])
+    added = _child(["refresh", str(batch), str(state)])
+    full = _child(["run", str(everything), str(bench.workdir / "refresh_full")])
+    ratio = full["pipeline_s"] / added["pipeline_s"]
+    say(f"  state of {total - new_rows:,} rows built by a first refresh: {built['pipeline_s']:.2f} s")
+    say(f"  refresh adding {new_rows:,} rows: {added['pipeline_s']:.2f} s "
+        f"({added['refresh']['rows_added']:,} added, {added['refresh']['duplicates_of_previous']:,} duplicates of the state)")
+    say(f"  full run over all {total:,} rows: {full['pipeline_s']:.2f} s   ({ratio:.1f}x the refresh)")
+    bench.target(f"refresh of {new_rows:,} rows faster than a full run of {total:,}", ratio > 1, f"{ratio:.1f}x")
+    return {"state_s": built["pipeline_s"], "refresh_s": added["pipeline_s"], "full_s": full["pipeline_s"], "ratio": ratio}
+
+
 Section = Callable[[Bench], dict]
 SECTIONS: list[tuple[str, Section]] = [
     ("corpus", corpus_section),
@@ -446,6 +482,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("minhash", minhash_section),
     ("dedup quality", quality_section),
     ("memory scaling", memory_section),
+    ("refresh", refresh_section),
 ]
 
 
@@ -458,8 +495,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=52_000, help="corpus size (default 52,000)")
     parser.add_argument("--workdir", type=Path, default=Path("data/bench"), help="where corpora and outputs go")
     parser.add_argument("--only", nargs="*", choices=[name for name, _ in SECTIONS], help="run these sections only")
+    parser.add_argument("--refresh-rows", type=int, default=55_000,
+                        help="refresh section: state plus new batch (1/11 of it), default 55,000")
     options = parser.parse_args(argv)
-    bench = Bench(rows=options.rows, workdir=options.workdir)
+    bench = Bench(rows=options.rows, workdir=options.workdir, refresh_rows=options.refresh_rows)
     for name, section in SECTIONS:
         if options.only and name not in options.only:
             continue

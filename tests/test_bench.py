@@ -90,3 +90,11 @@ def test_pipeline_child_reports_timings_and_its_own_peak_memory(tmp_path):
     assert {"load", "dedup", "total"} <= set(result["timings_s"])
     assert result["peak_mb"] > 0 and sum(result["dedup"].values()) > 0
     assert (tmp_path / "out" / "report.json").exists()
+
+
+def test_refresh_section_times_a_refresh_and_a_full_run(tmp_path, capsys):
+    run = bench.Bench(rows=300, workdir=tmp_path, refresh_rows=1_100)
+    result = bench.refresh_section(run)
+    assert result["refresh_s"] > 0 and result["full_s"] > 0
+    assert (tmp_path / "refresh_state" / "CURRENT").read_text().strip() == "2"
+    assert "refresh adding 100 rows" in capsys.readouterr().out
