@@ -125,11 +125,12 @@ class State:
 
     def garbage(self) -> list[Path]:
         """Version directories a crash left behind: being built, or never switched to."""
+        pointers = sorted(self.root.glob(".CURRENT.*"))  # a switch of CURRENT cut short
         if not self.versions.is_dir():
-            return []
+            return pointers
         current = self.current_number() or 0
-        return sorted(p for p in self.versions.iterdir()
-                      if not (p.name.isdigit() and int(p.name) <= current))
+        return pointers + sorted(p for p in self.versions.iterdir()
+                                 if not (p.name.isdigit() and int(p.name) <= current))
 
     def building(self) -> Path:
         self.versions.mkdir(parents=True, exist_ok=True)
@@ -298,7 +299,10 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
     state = State(Path(state_dir))
     for leftover in state.garbage():
         timer.say(f"curate: removing {leftover} (left by an interrupted refresh; never published)")
-        shutil.rmtree(leftover, ignore_errors=True)
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
     previous = state.current()
     sources = expand_inputs(inputs)
     timer.say(f"curate: refresh {len(sources)} source(s) -> {state.root}"

@@ -201,10 +201,11 @@ def test_leftover_version_directories_are_removed_and_reported(capsys, tmp_path,
     # What a crash between the rename and the switch of CURRENT leaves behind.
     (state / "versions" / "2" / "clean").mkdir(parents=True)
     (state / "versions" / ".building-x").mkdir()
+    (state / ".CURRENT.12345").write_text("2\n")
     assert current(state).number == 1
     assert "left by an interrupted refresh" in refresh(capsys, state, two)
     assert current(state).number == 2 and check_version(current(state)) == []
-    assert not (state / "versions" / ".building-x").exists()
+    assert not (state / "versions" / ".building-x").exists() and not (state / ".CURRENT.12345").exists()
 
 
 # ---------------------------------------------------------------- killed mid-way
