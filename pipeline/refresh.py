@@ -339,6 +339,34 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
     return Outcome(report, target, f"published version {number}")
 
 
+def clean_schema(previous: Version | None, new_clean: pl.DataFrame) -> pl.Schema:
+    """One schema for every shard of clean/, so that readers can take the folder as
+    one table: the published columns, widened where the new rows need it, plus
+    any extra field the new rows bring (null in the earlier rows)."""
+    if previous is None:
+        return new_clean.schema
+    published = pl.DataFrame(schema=pl.read_parquet_schema(previous.files("clean")[0]))
+    joined = pl.concat([published, new_clean.clear()], how="diagonal_relaxed")
+    return joined.select(clean_columns(joined)).schema
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    return frame.select(pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+                        for name, dtype in schema.items())
+
+
+def extend_clean(previous: Version, directory: Path, schema: pl.Schema, config: Config) -> None:
+    """The published shards in the new version: hard links while the schema stays
+    the same; rewritten (same rows, new columns null) when it grew."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in previous.files("clean"):
+        if pl.read_parquet_schema(path) == schema:
+            link_or_copy(path, directory / path.name)
+        else:
+            conform(pl.read_parquet(path), schema).write_parquet(
+                directory / path.name, compression=config.output.compression, statistics=True)
+
+
 def _raw_valid(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.drop(C.ORDER, SEEN, strict=False)
 
@@ -350,13 +378,14 @@ def _increment(previous, new, seen, earlier, quarantine, new_quarantine, keys, c
     rejected = pl.concat([rejected_new, seen_rejected], how="diagonal_relaxed")
     with timer("write"):
         first_shard = len(previous.files("clean")) if previous else 0
+        new_clean = clean.select(clean_columns(clean))
+        schema = clean_schema(previous, new_clean)
         if previous:
-            for path in previous.files("clean"):
-                link_or_copy(path, scratch / "clean" / path.name)
+            extend_clean(previous, scratch / "clean", schema, config)
             for path in sorted((previous.path / "index").glob("*.parquet")):
                 link_or_copy(path, scratch / "index" / path.name)
         if clean.height or first_shard == 0:
-            write_shards(clean.select(clean_columns(clean)), scratch / "clean", config.output, first=first_shard)
+            write_shards(conform(new_clean, schema), scratch / "clean", config.output, first=first_shard)
         write_shards(rejected.select(rejected_columns(rejected)), scratch / "rejected", config.output)
         write_shards(quarantine.drop(SEEN), scratch / "quarantine", config.output)
         keys_new = pl.concat([index_keys(judged, clean, config), quarantine_keys(new_quarantine)])

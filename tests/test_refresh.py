@@ -73,7 +73,7 @@ def rejected(state: Path) -> pl.DataFrame:
 
 
 def clean(state: Path) -> pl.DataFrame:
-    return pl.read_parquet(current(state).path / "clean", missing_columns="insert")
+    return pl.read_parquet(current(state).path / "clean")  # one schema across shards
 
 
 @pytest.fixture
@@ -250,3 +250,14 @@ def test_refresh_killed_midway_leaves_the_last_good_version(capsys, tmp_path, ba
     assert_is_good_version(state, 2)
     assert sorted(p.name for p in (state / "versions").iterdir()) == ["1", "2"]  # the leftovers are gone
     assert current(state).manifest["counts"]["rows_in"] == 12_000
+
+
+def test_clean_folder_stays_one_table_when_a_batch_brings_a_new_field(capsys, tmp_path):
+    state = tmp_path / "state"
+    refresh(capsys, state, write_jsonl(tmp_path / "a.jsonl", [{**rec(TASKS[0]), "topic": "space"}]))
+    refresh(capsys, state, write_jsonl(tmp_path / "b.jsonl", [{**rec(TASKS[1]), "lang": "fr"}]))
+    table = clean(state)
+    assert table.select("topic", "lang").rows() == [("space", None), (None, "fr")]
+    first = State(state).versions / "1"
+    assert check_version(State(state).current()) == [] and pl.read_parquet(first / "clean").columns[3] == "topic"
+    assert "lang" not in pl.read_parquet(first / "clean").columns  # the published version was not touched
