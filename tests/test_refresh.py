@@ -180,6 +180,11 @@ def test_config_change_recurates_everything_and_says_so(capsys, tmp_path, batche
     before = snapshot(state)
     assert "nothing new" in refresh(capsys, state, one, two, config=config)
     assert snapshot(state) == before
+    # And the re-curated state takes the next batch incrementally.
+    extra = ("Name the capital of Japan.", "", "The capital of Japan is Tokyo.")
+    out = refresh(capsys, state, write_jsonl(tmp_path / "batch3.jsonl", [rec(extra), rec(TASKS[0])]), config=config)
+    assert "config changed" not in out and current(state).number == 4
+    assert clean(state).height == 11 and rejected(state).get_column("_reasons").to_list() == [["duplicate_of_previous"]]
 
 
 def test_rule_switched_off_re_evaluates_rows_it_rejected(capsys, tmp_path):
@@ -245,6 +250,15 @@ def test_refresh_killed_midway_leaves_the_last_good_version(capsys, tmp_path, ba
             assert_is_good_version(state, 2)
             break
     assert interrupted >= 2, "the refresh finished too fast to be interrupted"
+    if current(state).number == 1:
+        # Once more while it writes the new version's files.
+        child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while child.poll() is None and not any((state / "versions").glob(".building-*/clean")):
+            time.sleep(0.005)
+        child.send_signal(signal.SIGKILL)
+        if child.wait() == -signal.SIGKILL:
+            assert_is_good_version(state, 1)
+            assert snapshot(state / "versions" / "1") | {"CURRENT": snapshot(state)["CURRENT"]} == good
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert_is_good_version(state, 2)
@@ -261,3 +275,47 @@ def test_clean_folder_stays_one_table_when_a_batch_brings_a_new_field(capsys, tm
     first = State(state).versions / "1"
     assert check_version(State(state).current()) == [] and pl.read_parquet(first / "clean").columns[3] == "topic"
     assert "lang" not in pl.read_parquet(first / "clean").columns  # the published version was not touched
+
+
+# ---------------------------------------------------------------- dedup with published rows
+
+STORY = ("Once upon a time there was a small dragon who could not fly. Every morning he watched the birds "
+         "soar over the mountains and wished that he could join them high up in the clear blue sky.")
+
+
+@pytest.mark.parametrize(
+    "records, published, expected",
+    [
+        # a published row with an empty output still survives its longer, clean copy
+        ([("Write a story.", "", ""), ("Write a story.", "", STORY)], [True, False],
+         [None, "duplicate_of_previous"]),
+        # without the mask the better row wins, as in a full run
+        ([("Write a story.", "", ""), ("Write a story.", "", STORY)], [False, False],
+         ["conflicting_output", None]),
+        # a near copy of a published row
+        ([("Tell a story.", "", STORY), ("Tell a story.", "", STORY.replace("birds", "eagles"))], [True, False],
+         [None, "duplicate_of_previous"]),
+        # two new copies of each other: the usual reason
+        ([("Name it.", "", "Red"), ("Name it.", "", "Red"), ("Other.", "", "Blue")], [False, False, True],
+         [None, "exact_duplicate", None]),
+        # two published rows are never taken back, even when they are duplicates
+        ([("Name it.", "", "Red"), ("Name it.", "", "Red")], [True, True], [None, None]),
+    ],
+)
+def test_published_rows_always_survive(records, published, expected):
+    import numpy as np
+
+    from pipeline.config import Config
+    from pipeline.dedup import mark_duplicates
+    from pipeline.run import stages
+
+    config = Config()
+    frame = pl.DataFrame(records, schema=["instruction", "input", "output"], orient="row").with_columns(
+        pl.lit("in.jsonl").alias("_source"), pl.int_range(pl.len()).cast(pl.Int64).alias("_row"),
+        pl.int_range(pl.len()).cast(pl.Int64).alias("_order"))
+    for name, stage in stages(config):
+        if name == "dedup":
+            break
+        frame = stage(frame.lazy()).collect()
+    result = mark_duplicates(frame, config, published=np.array(published))
+    assert result.get_column("_dedup_reason").to_list() == expected
