@@ -64,7 +64,6 @@ SEEN = "_seen"  # internal: content hash of the row as validated (raw text for q
 STATUS = "_status"
 KEYS_SCHEMA = {SEEN: pl.String, STATUS: pl.String, C.SOURCE: pl.String, C.ROW: pl.Int64,
                "_content": pl.String, "_prompt": pl.String, "_bands": pl.List(pl.UInt64)}
-_LINEAGE = pl.Struct({C.SOURCE: pl.String, C.ROW: pl.Int64})
 
 
 def fingerprint(config: Config) -> str:
@@ -199,8 +198,8 @@ def seen_as_rejected(seen: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
 # ---------------------------------------------------------------- dedup against published rows
 
 
-def involved_published(new: pl.DataFrame, new_keys: pl.DataFrame, new_bands: pl.Series | None,
-                       keys: pl.DataFrame, config: Config) -> pl.DataFrame:
+def involved_published(new_keys: pl.DataFrame, new_bands: pl.Series | None, keys: pl.DataFrame,
+                       config: Config) -> pl.DataFrame:
     """Lineage of the published rows a new row may duplicate: the same content or
     prompt, or a shared LSH band. A band shared with more than ``LARGE_BUCKET``
     published rows (a template) pairs with ``PIVOTS`` of them, as in a full run."""
@@ -240,7 +239,7 @@ def dedup_against(lf: pl.LazyFrame, config: Config, previous: Version | None, ke
         return mark_duplicates(frame, config).lazy()
     new_keys = record_keys(frame)
     new_bands = band_key_lists(frame, settings) if settings.near else None
-    lineage = involved_published(frame, new_keys, new_bands, keys, config)
+    lineage = involved_published(new_keys, new_bands, keys, config)
     old = published_rows(previous, lineage)
     rule_columns = [c for c in frame.columns if c.startswith(C.RULE_PREFIX)]
     old = old.with_columns(
@@ -254,6 +253,18 @@ def dedup_against(lf: pl.LazyFrame, config: Config, previous: Version | None, ke
 
 
 # ---------------------------------------------------------------- the refresh
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One refresh's input, split by what the state has seen."""
+
+    new: pl.DataFrame  # valid rows not seen before: these are judged
+    seen: pl.DataFrame  # valid rows seen before: rejected, naming the earlier copy
+    earlier: pl.DataFrame  # the state's first copy of each seen hash (see ``first_seen``)
+    quarantine: pl.DataFrame  # every quarantined record of the input
+    new_quarantine: pl.DataFrame  # those not seen before (they join the index)
+    keys: pl.DataFrame  # the state's whole index
 
 
 @dataclass
@@ -315,20 +326,17 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
     keys = previous.keys() if previous else pl.DataFrame(schema=KEYS_SCHEMA)
     earlier = first_seen(keys)
     is_seen = pl.col(SEEN).is_in(earlier.get_column(SEEN).implode())
-    new, seen = raw.filter(~is_seen), raw.filter(is_seen)
-    new_quarantine = quarantine.filter(~is_seen)
+    batch = Batch(raw.filter(~is_seen), raw.filter(is_seen), earlier, quarantine, quarantine.filter(~is_seen), keys)
     config_changed = previous is not None and previous.manifest["config_fingerprint"] != fingerprint(config)
-    if not config_changed and new.is_empty() and new_quarantine.is_empty():
+    if not config_changed and batch.new.is_empty() and batch.new_quarantine.is_empty():
         where = f"version {previous.number}" if previous else "empty"
         return Outcome(None, None, f"nothing new: all {raw.height + quarantine.height:,} records were seen before; "
                                    f"state unchanged ({where})")
     number = (previous.number if previous else 0) + 1
     scratch = state.building()
     try:
-        if config_changed:
-            report = _recurate(previous, new, seen, quarantine, new_quarantine, keys, config, timer, scratch, number)
-        else:
-            report = _increment(previous, new, seen, earlier, quarantine, new_quarantine, keys, config, timer, scratch, number)
+        build = _recurate if config_changed else _increment
+        report = build(previous, batch, config, timer, scratch, number)
         report["inputs"] = inputs
         report["timings_s"]["total"] = round(time.perf_counter() - started, 4)
         write_version(scratch, report, previous)
@@ -371,10 +379,13 @@ def _raw_valid(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.drop(C.ORDER, SEEN, strict=False)
 
 
-def _increment(previous, new, seen, earlier, quarantine, new_quarantine, keys, config, timer, scratch, number) -> dict:
-    judged = judge(new, config, timer, partial(dedup_against, config=config, previous=previous, keys=keys))
+def _increment(previous: Version | None, batch: Batch, config: Config, timer: StageTimer, scratch: Path,
+               number: int) -> dict:
+    """Judge only the new rows (dedup against the published ones) and add them to
+    the published clean set."""
+    judged = judge(batch.new, config, timer, partial(dedup_against, config=config, previous=previous, keys=batch.keys))
     clean, rejected_new = split(judged)
-    seen_rejected = seen_as_rejected(seen, earlier)
+    seen_rejected = seen_as_rejected(batch.seen, batch.earlier)
     rejected = pl.concat([rejected_new, seen_rejected], how="diagonal_relaxed")
     with timer("write"):
         first_shard = len(previous.files("clean")) if previous else 0
@@ -387,21 +398,25 @@ def _increment(previous, new, seen, earlier, quarantine, new_quarantine, keys, c
         if clean.height or first_shard == 0:
             write_shards(conform(new_clean, schema), scratch / "clean", config.output, first=first_shard)
         write_shards(rejected.select(rejected_columns(rejected)), scratch / "rejected", config.output)
-        write_shards(quarantine.drop(SEEN), scratch / "quarantine", config.output)
-        keys_new = pl.concat([index_keys(judged, clean, config), quarantine_keys(new_quarantine)])
+        write_shards(batch.quarantine.drop(SEEN), scratch / "quarantine", config.output)
+        keys_new = pl.concat([index_keys(judged, clean, config), quarantine_keys(batch.new_quarantine)])
         keys_new.write_parquet(scratch / "index" / f"keys-v{number:05d}.parquet")
-        _raw_valid(new).write_parquet(scratch / "index" / f"rows-v{number:05d}.parquet")
-    report = build_report(judged, clean, rejected, quarantine.drop(SEEN), config, timer.seconds, [])
-    report["counts"]["rows_in"] += seen.height
-    report["counts"]["reconciled"] = report["counts"]["rows_in"] == sum(report["counts"][k] for k in (CLEAN, REJECTED, QUARANTINED))
-    check_reconciled(report["counts"])
+        _raw_valid(batch.new).write_parquet(scratch / "index" / f"rows-v{number:05d}.parquet")
+    report = build_report(judged, clean, rejected, batch.quarantine.drop(SEEN), config, timer.seconds, [])
+    counts = report["counts"]
+    counts["rows_in"] += batch.seen.height  # seen rows were not judged, but they are in rejected/
+    counts["reconciled"] = counts["rows_in"] == counts[CLEAN] + counts[REJECTED] + counts[QUARANTINED]
+    check_reconciled(counts)
     clean_total = (previous.manifest["refresh"]["clean_total"] if previous else 0) + clean.height
-    report["refresh"] = _refresh_section(number, previous, clean.height, 0, rejected, seen.height, False, clean_total, config)
+    report["refresh"] = _refresh_section(number, previous, clean.height, 0, rejected, batch.seen.height, False,
+                                         clean_total, config)
     return report
 
 
-def _recurate(previous, new, seen, quarantine, new_quarantine, keys, config, timer, scratch, number) -> dict:
-    everything = pl.concat([previous.rows(), _raw_valid(new)], how="diagonal_relaxed")
+def _recurate(previous: Version, batch: Batch, config: Config, timer: StageTimer, scratch: Path, number: int) -> dict:
+    """Judge every valid row seen so far, and the new ones, by the new config: a
+    whole new clean set. Quarantined records stay as they were (no config judges them)."""
+    everything = pl.concat([previous.rows(), _raw_valid(batch.new)], how="diagonal_relaxed")
     timer.say(f"curate: config changed: re-curating all {everything.height:,} rows seen so far")
     everything = everything.with_columns(pl.int_range(pl.len()).cast(pl.Int64).alias(C.ORDER))
     everything = everything.with_columns(content_hash().alias(SEEN))
@@ -410,20 +425,20 @@ def _recurate(previous, new, seen, quarantine, new_quarantine, keys, config, tim
     with timer("write"):
         write_shards(clean.select(clean_columns(clean)), scratch / "clean", config.output)
         write_shards(rejected.select(rejected_columns(rejected)), scratch / "rejected", config.output)
-        write_shards(quarantine.drop(SEEN), scratch / "quarantine", config.output)
+        write_shards(batch.quarantine.drop(SEEN), scratch / "quarantine", config.output)
         for path in sorted((previous.path / "index").glob("rows-*.parquet")):
             link_or_copy(path, scratch / "index" / path.name)
-        _raw_valid(new).write_parquet(scratch / "index" / f"rows-v{number:05d}.parquet")
-        carried = keys.filter(pl.col(STATUS) == QUARANTINED).cast(KEYS_SCHEMA)
-        all_keys = pl.concat([index_keys(judged, clean, config), carried, quarantine_keys(new_quarantine)])
+        _raw_valid(batch.new).write_parquet(scratch / "index" / f"rows-v{number:05d}.parquet")
+        carried = batch.keys.filter(pl.col(STATUS) == QUARANTINED).cast(KEYS_SCHEMA)
+        all_keys = pl.concat([index_keys(judged, clean, config), carried, quarantine_keys(batch.new_quarantine)])
         all_keys.write_parquet(scratch / "index" / f"keys-v{number:05d}.parquet")
-    report = build_report(judged, clean, rejected, quarantine.drop(SEEN), config, timer.seconds, [])
+    report = build_report(judged, clean, rejected, batch.quarantine.drop(SEEN), config, timer.seconds, [])
     check_reconciled(report["counts"])
     before = pl.concat([pl.read_parquet(p, columns=[C.SOURCE, C.ROW]) for p in previous.files("clean")])
     after = clean.select(C.SOURCE, pl.col(C.ROW).cast(pl.Int64))
     added = after.join(before, on=[C.SOURCE, C.ROW], how="anti").height
     removed = before.join(after, on=[C.SOURCE, C.ROW], how="anti").height
-    report["refresh"] = _refresh_section(number, previous, added, removed, rejected, seen.height, True, clean.height, config)
+    report["refresh"] = _refresh_section(number, previous, added, removed, rejected, batch.seen.height, True, clean.height, config)
     report["refresh"]["rows_recurated"] = everything.height
     return report
 
