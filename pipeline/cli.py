@@ -7,6 +7,7 @@ import sys
 
 from pipeline.errors import InputError
 from pipeline.write import EXPORT_FORMATS
+from train.cli import add_commands as add_train_commands  # argparse only; torch loads on first use
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="(re)build the report of a finished run")
     report.add_argument("dir", metavar="DIR")
     report.set_defaults(func=_report)
+    add_train_commands(commands)
     return parser
 
 
