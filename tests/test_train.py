@@ -204,8 +204,10 @@ def test_loss_falls_over_a_few_dozen_steps(trained):
     config, result = trained
     first, last = result.loss_change()
     assert last < 0.7 * first, (first, last)
-    evals = [r["eval_loss"] for r in result.records if r["eval_loss"] is not None]
-    assert len(evals) == 4 and evals[-1] < evals[0]
+    evals = [(r["step"], r["eval_loss"]) for r in result.records if r["eval_loss"] is not None]
+    assert [step for step, _ in evals] == [0, 10, 20, 30, 40]
+    before, after = result.eval_change()
+    assert after < before
 
 
 def test_outputs_are_written(trained):
@@ -214,9 +216,10 @@ def test_outputs_are_written(trained):
     for name in ("adapter_model.safetensors", "adapter_config.json", "train_config.json", LOG_FILE, CURVE_FILE):
         assert (out / name).is_file(), name
     log = [json.loads(line) for line in (out / LOG_FILE).read_text().splitlines()]
-    assert [r["step"] for r in log] == list(range(1, 41))
-    assert {"step", "loss", "eval_loss", "lr", "tokens_per_s", "mfu"} <= set(log[0])
-    assert log[0]["mfu"] is None  # CPU: no peak to compare with
+    assert [r["step"] for r in log] == list(range(41))
+    assert log[0]["loss"] is None and log[0]["eval_loss"] > 0  # step 0: the base model's eval loss
+    assert {"step", "loss", "eval_loss", "lr", "tokens_per_s", "mfu"} <= set(log[1])
+    assert log[1]["mfu"] is None  # CPU: no peak to compare with
     assert log[-1]["padding_share"] == 0.0  # packed
 
 
@@ -249,7 +252,7 @@ def test_resume_continues_from_the_saved_step_and_matches_an_uninterrupted_run(t
     lines = []
     result = train(resumed_config.model_copy(update={"resume": True}), log=lines.append)
     assert "resuming from step 13" in lines
-    assert [r["step"] for r in result.records] == list(range(1, 41))
+    assert [r["step"] for r in result.records] == list(range(41))
     assert [r["loss"] for r in result.records] == pytest.approx([r["loss"] for r in uninterrupted.records], abs=1e-6)
     trained_weights = {n: p for n, p in uninterrupted.model.named_parameters() if p.requires_grad}
     for name, parameter in result.model.named_parameters():

@@ -19,6 +19,7 @@ from typing import Callable
 import torch
 
 from pipeline.errors import InputError
+from train import distributed
 from train.config import TrainConfig
 from train.data import IGNORE_INDEX, DataSplits, Example, build_splits, load_records, micro_batches, micro_batches_per_epoch
 from train.flops import LoraFlops, attention_context, peak_flops
@@ -53,6 +54,11 @@ class TrainResult:
         losses = [record["loss"] for record in self.records if record.get("loss") is not None]
         window = max(1, min(10, len(losses) // 5))
         return sum(losses[:window]) / window, sum(losses[-window:]) / window
+
+    def eval_change(self) -> tuple[float, float] | None:
+        """Eval loss before training (step 0) and at the end, when there is an eval split."""
+        losses = [record["eval_loss"] for record in self.records if record.get("eval_loss") is not None]
+        return (losses[0], losses[-1]) if len(losses) >= 2 else None
 
 
 def plan_steps(config: TrainConfig, train_samples: int) -> int:
@@ -175,11 +181,15 @@ def write_log(out: Path, records: list[dict]) -> None:
 
 
 def format_record(record: dict, total_steps: int) -> str:
-    parts = [f"step {record['step']:>{len(str(total_steps))}}/{total_steps}", f"loss {record['loss']:.4f}"]
+    parts = [f"step {record['step']:>{len(str(total_steps))}}/{total_steps}"]
+    if record.get("loss") is not None:
+        parts.append(f"loss {record['loss']:.4f}")
     if record.get("eval_loss") is not None:
         parts.append(f"eval {record['eval_loss']:.4f}")
-    parts.append(f"lr {record['lr']:.2e}")
-    parts.append(f"{record['tokens_per_s']:,.0f} tok/s")
+    if record.get("lr") is not None:
+        parts.append(f"lr {record['lr']:.2e}")
+    if record.get("tokens_per_s") is not None:
+        parts.append(f"{record['tokens_per_s']:,.0f} tok/s")
     if record.get("mfu") is not None:
         parts.append(f"mfu {100 * record['mfu']:.1f}%")
     return "  ".join(parts)
@@ -192,7 +202,8 @@ def plot_loss(out: Path, records: list[dict]) -> Path:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4))
-    axes.plot([r["step"] for r in records], [r["loss"] for r in records], label="train loss")
+    trained = [r for r in records if r.get("loss") is not None]
+    axes.plot([r["step"] for r in trained], [r["loss"] for r in trained], label="train loss")
     evals = [r for r in records if r.get("eval_loss") is not None]
     if evals:
         axes.plot([r["step"] for r in evals], [r["eval_loss"] for r in evals], "o-", label="eval loss")
@@ -208,6 +219,12 @@ def plot_loss(out: Path, records: list[dict]) -> Path:
 
 
 # --- training ----------------------------------------------------------------------
+
+
+def baseline_record(model, splits: DataSplits, config: TrainConfig, runtime: Runtime, pad_token_id: int) -> dict:
+    """Step 0: the eval loss of the untouched base model, the point the curve starts from."""
+    eval_loss = evaluate(model, splits.eval, config, runtime, pad_token_id)
+    return {"step": 0, "loss": None, "eval_loss": eval_loss, "lr": None, "tokens_per_s": None, "mfu": None}
 
 
 def prepare_out(config: TrainConfig) -> Path:
@@ -233,16 +250,20 @@ def describe_data(splits: DataSplits, config: TrainConfig, log: Callable[[str], 
 
 
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
-    records = load_records(config.data)  # bad data fails before the slow model load
-    runtime = pick_runtime(config.device)
+    dataset = load_records(config.data)  # bad data fails before the slow model load
+    dist = distributed.setup(config.device)
+    log = log if dist.is_main else (lambda line: None)
+    runtime = pick_runtime(config.device, dist.local_rank)
     source = resolve_base_model(config.base_model)
-    out = prepare_out(config)
+    out = prepare_out(config) if dist.is_main else Path(config.out)
+    dist.barrier()  # the other ranks read OUT only after rank 0 has prepared it
     tokenizer = load_tokenizer(source)
-    splits = build_splits(records, tokenizer, config.max_seq_len, config.mask_prompt, config.eval_fraction, config.seed)
+    splits = build_splits(dataset, tokenizer, config.max_seq_len, config.mask_prompt, config.eval_fraction, config.seed)
     describe_data(splits, config, log)
 
-    torch.manual_seed(config.seed)  # LoRA's A matrices start random
-    log(f"model: {source} on {runtime.device.type} ({str(runtime.weights_dtype).removeprefix('torch.')})")
+    torch.manual_seed(config.seed)  # LoRA's A matrices start random, the same on every rank
+    log(f"model: {source} on {runtime.device.type} ({str(runtime.weights_dtype).removeprefix('torch.')})"
+        + (f", {dist.world_size} processes (DDP)" if dist.enabled else ""))
     model = load_base_model(source, runtime, config.attn_implementation)
     model = add_lora(
         model, config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules, config.gradient_checkpointing
@@ -251,114 +272,167 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     trainable = [p for p in model.parameters() if p.requires_grad]
     log(f"LoRA: {sum(p.numel() for p in trainable):,} trainable of {sum(p.numel() for p in model.parameters()):,} parameters")
 
-    total_steps = plan_steps(config, len(splits.train))
+    total_steps = plan_steps(config, len(splits.train) // dist.world_size)
     optimizer = torch.optim.AdamW(
         trainable, lr=config.lr, weight_decay=config.weight_decay, fused=runtime.device.type == "cuda"
     )
     warmup_steps = max(1, round(config.warmup_ratio * total_steps)) if config.warmup_ratio > 0 else 0
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(total_steps, warmup_steps, config.min_lr_ratio))
 
-    start_step = 0
+    start_step, records = 0, []
     if config.resume:
         start_step, saved_rng = load_checkpoint(out, model, optimizer, scheduler, runtime)
         restore_rng(saved_rng, runtime)
         log(f"resuming from step {start_step}")
-    config.save(out)
-    records = read_log(out, start_step) if config.resume else []
-    write_log(out, records)  # a resumed run drops log lines past its checkpoint
+        records = read_log(out, start_step)  # drops log lines past the checkpoint
+    elif dist.is_main:
+        records = [baseline_record(model, splits, config, runtime, tokenizer.pad_token_id)]
+        log(format_record(records[0], total_steps))
+    if dist.is_main:
+        config.save(out)
+        write_log(out, records)
 
-    result = run_steps(model, tokenizer, config, runtime, splits, optimizer, scheduler, out, start_step, total_steps, records, log)
-    finish(result, config, out, log)
+    steps = Steps(model, dist.wrap(model, runtime.device), tokenizer.pad_token_id, config, runtime, dist, splits, out)
+    result = steps.run(optimizer, scheduler, start_step, total_steps, records, log)
+    result.tokenizer = tokenizer
+    if dist.is_main:
+        finish(result, config, out, log)
+    if dist.enabled:
+        torch.distributed.destroy_process_group()
     return result
 
 
-def run_steps(model, tokenizer, config, runtime, splits, optimizer, scheduler, out, start_step, total_steps, records, log):
-    eval_every = config.eval_every or max(1, total_steps // 5)
-    flops = LoraFlops(model)
-    peak = peak_flops(runtime.device, config.peak_tflops)
-    pad_id = tokenizer.pad_token_id
-    lengths = [len(example) for example in splits.train]
-    stream = micro_batches(
-        lengths, config.batch_size, config.seed, group_by_length=not config.packing, start=start_step * config.grad_accum
-    )
-    tokens_seen = slots_seen = 0
-    window_tokens, window_flops, window_start = 0, 0.0, time.perf_counter()
-    completed, completed_rng = start_step, rng_state(runtime)
-    try:
-        for step in range(start_step, total_steps):
-            batches = [
-                collate([splits.train[i] for i in next(stream)], config.packing, pad_id, runtime.pin_memory)
-                for _ in range(config.grad_accum)
-            ]
-            # Normalise by the response tokens of the whole step, not per micro-batch:
-            # otherwise a short micro-batch would weigh as much as a long one.
-            label_tokens = max(1, sum(batch.label_tokens for batch in batches))
-            step_loss = 0.0
-            for batch in batches:
-                loss = forward_loss(model, batch, runtime) / label_tokens
-                loss.backward()
-                step_loss += float(loss.detach())
-            if config.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            lr = optimizer.param_groups[0]["lr"]
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            completed, completed_rng = step + 1, rng_state(runtime)
+@dataclass
+class Steps:
+    """The optimizer steps of one run; ``wrapped`` is the model under DDP, or the model itself."""
 
-            step_tokens = sum(batch.tokens for batch in batches)
-            tokens_seen += step_tokens
-            slots_seen += sum(batch.slots for batch in batches)
-            window_tokens += step_tokens
-            window_flops += sum(flops(batch.tokens, attention_context(batch.inputs)) for batch in batches)
+    model: object
+    wrapped: object
+    pad_token_id: int
+    config: TrainConfig
+    runtime: Runtime
+    dist: distributed.Dist
+    splits: DataSplits
+    out: Path
 
-            eval_loss = None
-            if completed % eval_every == 0 or completed == total_steps:
-                eval_loss = evaluate(model, splits.eval, config, runtime, pad_id)
-            if completed % config.log_every == 0 or eval_loss is not None:
-                elapsed = time.perf_counter() - window_start
-                record = {
-                    "step": completed,
-                    "loss": step_loss,
-                    "eval_loss": eval_loss,
-                    "lr": lr,
-                    "tokens_per_s": window_tokens / elapsed,
-                    "mfu": window_flops / elapsed / peak if peak else None,
-                    "padding_share": 1 - tokens_seen / slots_seen,
-                }
-                records.append(record)
-                log(format_record(record, total_steps))
-                with (out / LOG_FILE).open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(record) + "\n")
-                window_tokens, window_flops, window_start = 0, 0.0, time.perf_counter()
-            if config.save_every and completed % config.save_every == 0 and completed < total_steps:
-                save_checkpoint(out, model, optimizer, scheduler, completed, completed_rng)
-    except KeyboardInterrupt:
-        # Save the state after the last completed step (an interrupted step's partial
-        # gradients are dropped), so --resume repeats that step exactly.
-        save_checkpoint(out, model, optimizer, scheduler, completed, completed_rng)
-        write_log(out, [record for record in records if record["step"] <= completed])
-        log(f"interrupted: checkpoint at step {completed} in {out / CHECKPOINT_DIR}; continue with --resume")
-        raise
-    save_checkpoint(out, model, optimizer, scheduler, completed, completed_rng)
-    return TrainResult(
-        model=model,
-        tokenizer=tokenizer,
-        runtime=runtime,
-        records=records,
-        steps=completed,
-        padding_share=1 - tokens_seen / slots_seen if slots_seen else 0.0,
-    )
+    def step_batches(self, stream) -> list[Batch]:
+        """This rank's micro-batches of one step: every world_size-th of the shared stream."""
+        batches = []
+        for _ in range(self.config.grad_accum):
+            for rank in range(self.dist.world_size):
+                indices = next(stream)
+                if rank == self.dist.rank:
+                    examples = [self.splits.train[i] for i in indices]
+                    batches.append(collate(examples, self.config.packing, self.pad_token_id, self.runtime.pin_memory))
+        return batches
+
+    def forward_backward(self, batches: list[Batch]) -> float:
+        """Accumulate the gradients of one step; returns the step's mean loss per label token."""
+        # Normalise by the response tokens of the whole step on all ranks, not per
+        # micro-batch: otherwise a short micro-batch would weigh as much as a long one.
+        # DDP averages gradients over ranks, hence the factor world_size.
+        label_tokens = max(1.0, self.dist.sum(sum(batch.label_tokens for batch in batches), self.runtime.device))
+        step_loss = 0.0
+        for index, batch in enumerate(batches):
+            with self.dist.no_sync(self.wrapped, last_micro_batch=index == len(batches) - 1):
+                loss = forward_loss(self.wrapped, batch, self.runtime) / label_tokens
+                (loss * self.dist.world_size).backward()
+            step_loss += float(loss.detach())
+        return self.dist.sum(step_loss, self.runtime.device)
+
+    def save(self, optimizer, scheduler, step: int, rng: dict) -> None:
+        if self.dist.is_main:
+            save_checkpoint(self.out, self.model, optimizer, scheduler, step, rng)
+
+    def run(self, optimizer, scheduler, start_step: int, total_steps: int, records: list[dict], log) -> TrainResult:
+        config, runtime, dist = self.config, self.runtime, self.dist
+        eval_every = config.eval_every or max(1, total_steps // 5)
+        flops = LoraFlops(self.model)
+        peak = peak_flops(runtime.device, config.peak_tflops)
+        lengths = [len(example) for example in self.splits.train]
+        per_step = config.grad_accum * dist.world_size
+        stream = micro_batches(
+            lengths, config.batch_size, config.seed, group_by_length=not config.packing, start=start_step * per_step
+        )
+        tokens_seen = slots_seen = 0.0
+        window_tokens, window_flops, window_seconds = 0.0, 0.0, 0.0  # training time only, eval excluded
+        completed, completed_rng = start_step, rng_state(runtime)
+        try:
+            for step in range(start_step, total_steps):
+                step_start = time.perf_counter()
+                batches = self.step_batches(stream)
+                step_loss = self.forward_backward(batches)
+                if config.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
+                lr = optimizer.param_groups[0]["lr"]
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                completed, completed_rng = step + 1, rng_state(runtime)
+                # CUDA work queued by optimizer.step is waited for by the next float(loss),
+                # so over a logging window the time is right.
+                window_seconds += time.perf_counter() - step_start
+
+                step_tokens = dist.sum(sum(batch.tokens for batch in batches), runtime.device)
+                tokens_seen += step_tokens
+                slots_seen += dist.sum(sum(batch.slots for batch in batches), runtime.device)
+                window_tokens += step_tokens
+                window_flops += sum(flops(batch.tokens, attention_context(batch.inputs)) for batch in batches)
+
+                if not dist.is_main:
+                    continue
+                eval_loss = None
+                if completed % eval_every == 0 or completed == total_steps:
+                    eval_loss = evaluate(self.model, self.splits.eval, config, runtime, self.pad_token_id)
+                if completed % config.log_every == 0 or eval_loss is not None:
+                    record = {
+                        "step": completed,
+                        "loss": step_loss,
+                        "eval_loss": eval_loss,
+                        "lr": lr,
+                        "tokens_per_s": window_tokens / window_seconds,
+                        # rank 0's FLOPs against one device's peak: the per-device utilisation
+                        "mfu": window_flops / window_seconds / peak if peak else None,
+                        "padding_share": 1 - tokens_seen / slots_seen,
+                    }
+                    records.append(record)
+                    log(format_record(record, total_steps))
+                    with (self.out / LOG_FILE).open("a", encoding="utf-8") as handle:
+                        handle.write(json.dumps(record) + "\n")
+                    window_tokens, window_flops, window_seconds = 0.0, 0.0, 0.0
+                if config.save_every and completed % config.save_every == 0 and completed < total_steps:
+                    self.save(optimizer, scheduler, completed, completed_rng)
+        except KeyboardInterrupt:
+            # Save the state after the last completed step (an interrupted step's partial
+            # gradients are dropped), so --resume repeats that step exactly.
+            self.save(optimizer, scheduler, completed, completed_rng)
+            if dist.is_main:
+                write_log(self.out, [record for record in records if record["step"] <= completed])
+            log(f"interrupted: checkpoint at step {completed} in {self.out / CHECKPOINT_DIR}; continue with --resume")
+            raise
+        self.save(optimizer, scheduler, completed, completed_rng)
+        return TrainResult(
+            model=self.model,
+            tokenizer=None,
+            runtime=runtime,
+            records=records,
+            steps=completed,
+            padding_share=1 - tokens_seen / slots_seen if slots_seen else 0.0,
+        )
 
 
 def finish(result: TrainResult, config: TrainConfig, out: Path, log: Callable[[str], None]) -> None:
-    result.model.save_pretrained(out)
+    # The embeddings were not trained; do not let peft try to find out from a GGUF directory.
+    result.model.save_pretrained(out, save_embedding_layers=False)
     result.tokenizer.save_pretrained(out)
     write_log(out, result.records)
     if result.records:
         plot_loss(out, result.records)
         first, last = result.loss_change()
-        log(f"loss: {first:.4f} (mean of the first steps) -> {last:.4f} (mean of the last steps)")
+        log(f"train loss: {first:.4f} (mean of the first steps) -> {last:.4f} (mean of the last steps)")
+        if result.eval_change():
+            before, after = result.eval_change()
+            log(f"eval loss:  {before:.4f} (before training) -> {after:.4f} (after {result.steps} steps)")
     log(f"padding: {100 * result.padding_share:.1f}% of the tokens computed ({'packed' if config.packing else 'padded'})")
     if config.merge:
         merged = result.model.merge_and_unload()

@@ -8,6 +8,7 @@ float32, peft's default), on the CPU everything is float32 and autocast is disab
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,8 @@ class Runtime:
         return self.device.type == "cuda"
 
 
-def pick_runtime(device: str = "auto") -> Runtime:
+def pick_runtime(device: str = "auto", local_rank: int = 0) -> Runtime:
+    """The device and dtypes of this process; local_rank picks the GPU under DDP."""
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda":
@@ -60,8 +62,8 @@ def pick_runtime(device: str = "auto") -> Runtime:
         # bf16 needs Ampere or newer; older GPUs fall back to float32 rather than to fp16,
         # which would need loss scaling.
         if torch.cuda.is_bf16_supported():
-            return Runtime(torch.device("cuda"), torch.bfloat16, torch.bfloat16)
-        return Runtime(torch.device("cuda"), torch.float32, None)
+            return Runtime(torch.device("cuda", local_rank), torch.bfloat16, torch.bfloat16)
+        return Runtime(torch.device("cuda", local_rank), torch.float32, None)
     return Runtime(torch.device("cpu"), torch.float32, None)
 
 
@@ -158,7 +160,9 @@ def add_lora(model, r: int, alpha: int, dropout: float, target_modules: list[str
         task_type="CAUSAL_LM",
     )
     try:
-        return get_peft_model(model, config)
+        with warnings.catch_warnings():  # peft calls a transformers API deprecated in 5.x; not ours to fix
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            return get_peft_model(model, config)
     except ValueError as error:  # peft names the module it could not find
         raise InputError(f"--target-modules: {error}") from None
 
