@@ -295,3 +295,22 @@ def test_bad_data_exits_2_with_one_line(tmp_path, capsys):
         assert message in error and str(data) in error and error.count("\n") == 1
     assert main(["generate", "--adapter", str(tmp_path / "nowhere"), "Hi"]) == 2
     assert "adapter directory not found" in capsys.readouterr().err
+
+
+def test_two_ddp_processes_equal_one_process_accumulating_two_micro_batches(clean_dir, tiny_base, tmp_path):
+    """torchrun with 2 CPU processes (gloo) gives the same log as grad_accum 2 in one process."""
+    import subprocess
+    import sys
+
+    common = ["--data", str(clean_dir), "--base-model", str(tiny_base), "--max-steps", "6", "--batch-size", "2",
+              "--lr", "3e-3", "--max-seq-len", "128", "--lora-dropout", "0"]  # fmt: skip
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    done = subprocess.run(
+        [*launcher, "-m", "pipeline.cli", "train", "--out", str(tmp_path / "ddp"), *common],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert main(["train", "--out", str(tmp_path / "single"), *common, "--grad-accum", "2"]) == 0
+    ddp, single = ([json.loads(line) for line in (tmp_path / name / LOG_FILE).read_text().splitlines()] for name in ("ddp", "single"))
+    assert [r["loss"] for r in ddp] == pytest.approx([r["loss"] for r in single], abs=1e-5)
+    assert [r["eval_loss"] for r in ddp] == pytest.approx([r["eval_loss"] for r in single], abs=1e-5)
