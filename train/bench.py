@@ -50,30 +50,40 @@ def tiny_lora_model(vocab_size: int, runtime, seed: int = 0):
     return add_lora(model, r=16, alpha=32, dropout=0.0, target_modules=None, gradient_checkpointing=False).train()
 
 
-def time_steps(model, batches, runtime) -> tuple[float, int, int]:
-    """(seconds, real tokens, computed slots) of one LoRA training step per batch."""
-    import torch
+class Trainer:
+    """A tiny LoRA model and its optimizer, timing its own training steps."""
 
-    from train.loop import forward_loss
+    def __init__(self, vocab_size: int, runtime):
+        import torch
 
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    forward_loss(model, batches[0], runtime).backward()  # warm-up: first-call allocations
-    optimizer.zero_grad(set_to_none=True)
-    if runtime.device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for batch in batches:
-        loss = forward_loss(model, batch, runtime) / max(1, batch.label_tokens)
+        self.runtime = runtime
+        self.model = tiny_lora_model(vocab_size, runtime)
+        self.optimizer = torch.optim.AdamW([p for p in self.model.parameters() if p.requires_grad], lr=1e-4)
+        self.seconds, self.tokens, self.slots = 0.0, 0, 0
+
+    def step(self, batch, timed: bool = True) -> None:
+        import torch
+
+        from train.loop import forward_loss
+
+        cuda = self.runtime.device.type == "cuda"
+        if cuda:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        loss = forward_loss(self.model, batch, self.runtime) / max(1, batch.label_tokens)
         loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-    if runtime.device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start, sum(b.tokens for b in batches), sum(b.slots for b in batches)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        if cuda:
+            torch.cuda.synchronize()
+        if timed:
+            self.seconds += time.perf_counter() - start
+            self.tokens += batch.tokens
+            self.slots += batch.slots
 
 
 def bench_packing(
-    data_dir: str | Path | None = None, max_seq_len: int = 512, batch_size: int = 8, max_batches: int = 8
+    data_dir: str | Path | None = None, max_seq_len: int = 512, batch_size: int = 8, max_batches: int = 9
 ) -> dict:
     """Print and return tokens/s of packed vs padded-to-max-length training steps, and the ratio."""
     from train.data import build_splits, epoch_batches, load_records
@@ -100,16 +110,21 @@ def bench_packing(
         for indices in epoch_batches([len(e) for e in examples], batch_size, 0, 0, group_by_length=True)
     ]
 
-    results = {}
-    for name, batches in (("packed", packed), ("padded to max length", padded)):
-        model = tiny_lora_model(len(tokenizer), runtime)
-        seconds, tokens, slots = time_steps(model, batches, runtime)
-        results[name] = {"tokens_per_s": tokens / seconds, "padding_share": 1 - tokens / slots, "seconds": seconds}
+    # The two ways alternate step by step, so that a machine shared with other work slows
+    # both alike; the first step of each is a warm-up and is not timed.
+    trainers = {"packed": Trainer(len(tokenizer), runtime), "padded to max length": Trainer(len(tokenizer), runtime)}
+    for index, (packed_batch, padded_batch) in enumerate(zip(packed, padded)):
+        trainers["packed"].step(packed_batch, timed=index > 0)
+        trainers["padded to max length"].step(padded_batch, timed=index > 0)
+    results = {
+        name: {"tokens_per_s": t.tokens / t.seconds, "padding_share": 1 - t.tokens / t.slots, "seconds": t.seconds}
+        for name, t in trainers.items()
+    }
     ratio = results["packed"]["tokens_per_s"] / results["padded to max length"]["tokens_per_s"]
     grouped_share = 1 - sum(b.tokens for b in grouped) / sum(b.slots for b in grouped)
 
     print(
-        f"train: {len(order)} steps of {batch_size} samples, max_seq_len {max_seq_len}, "
+        f"train: {len(order) - 1} timed steps of {batch_size} samples, max_seq_len {max_seq_len}, "
         f"{runtime.device.type}, tiny Llama (2 layers, hidden 128, vocab {len(tokenizer)}) with LoRA, data {data_dir}"
     )
     for name, figures in results.items():

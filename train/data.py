@@ -48,7 +48,8 @@ def find_shards(data_dir: str | Path) -> list[Path]:
         raise InputError(f"--data must be a directory of Parquet shards (DIR/clean), got a file: {directory}")
     shards = sorted(directory.glob("*.parquet"))
     if not shards:
-        raise InputError(f"no Parquet shards (*.parquet) in {directory}")
+        hint = f"; did you mean {directory / 'clean'}?" if (directory / "clean").is_dir() else ""
+        raise InputError(f"no Parquet shards (*.parquet) in {directory}{hint}")
     return shards
 
 

@@ -125,7 +125,7 @@ def restore_rng(state: dict, runtime: Runtime) -> None:
         torch.cuda.set_rng_state(state["cuda"], runtime.device)
 
 
-def save_checkpoint(out: Path, model, optimizer, scheduler, step: int, rng: dict) -> None:
+def save_checkpoint(out: Path, model, optimizer, scheduler, step: int, rng: dict, world_size: int = 1) -> None:
     """Write OUT/checkpoint atomically: the LoRA weights, optimizer, scheduler, RNG, step."""
     from safetensors.torch import save_file
 
@@ -134,13 +134,19 @@ def save_checkpoint(out: Path, model, optimizer, scheduler, step: int, rng: dict
     scratch.mkdir(parents=True)
     trainable = {name: p.detach().cpu().contiguous() for name, p in model.named_parameters() if p.requires_grad}
     save_file(trainable, scratch / "trainable.safetensors")
-    state = {"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng}
+    state = {
+        "step": step,
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "rng": rng,
+        "world_size": world_size,  # the data position depends on it
+    }
     torch.save(state, scratch / "state.pt")
     shutil.rmtree(target, ignore_errors=True)
     scratch.rename(target)
 
 
-def load_checkpoint(out: Path, model, optimizer, scheduler, runtime: Runtime) -> tuple[int, dict]:
+def load_checkpoint(out: Path, model, optimizer, scheduler, runtime: Runtime, world_size: int = 1) -> tuple[int, dict]:
     from safetensors.torch import load_file
 
     directory = out / CHECKPOINT_DIR
@@ -150,6 +156,8 @@ def load_checkpoint(out: Path, model, optimizer, scheduler, runtime: Runtime) ->
     for name, tensor in load_file(directory / "trainable.safetensors").items():
         parameters[name].data.copy_(tensor.to(parameters[name].device))
     state = torch.load(directory / "state.pt", map_location=runtime.device, weights_only=True)
+    if state.get("world_size", 1) != world_size:
+        raise InputError(f"--resume: the run in {out} used {state['world_size']} processes, this one {world_size}")
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     rng = {key: value.cpu() for key, value in state["rng"].items()}
@@ -203,7 +211,12 @@ def plot_loss(out: Path, records: list[dict]) -> Path:
 
     figure, axes = plt.subplots(figsize=(7, 4))
     trained = [r for r in records if r.get("loss") is not None]
-    axes.plot([r["step"] for r in trained], [r["loss"] for r in trained], label="train loss")
+    steps, losses = [r["step"] for r in trained], [r["loss"] for r in trained]
+    axes.plot(steps, losses, alpha=0.35, label="train loss")
+    # Per-step losses swing with the samples drawn; a running mean shows the trend.
+    window = max(1, min(10, len(losses) // 4))
+    running = [sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1]) for i in range(len(losses))]
+    axes.plot(steps, running, color="C0", label=f"train loss, mean of {window} steps")
     evals = [r for r in records if r.get("eval_loss") is not None]
     if evals:
         axes.plot([r["step"] for r in evals], [r["eval_loss"] for r in evals], "o-", label="eval loss")
@@ -281,7 +294,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
 
     start_step, records = 0, []
     if config.resume:
-        start_step, saved_rng = load_checkpoint(out, model, optimizer, scheduler, runtime)
+        start_step, saved_rng = load_checkpoint(out, model, optimizer, scheduler, runtime, dist.world_size)
         restore_rng(saved_rng, runtime)
         log(f"resuming from step {start_step}")
         records = read_log(out, start_step)  # drops log lines past the checkpoint
@@ -342,7 +355,7 @@ class Steps:
 
     def save(self, optimizer, scheduler, step: int, rng: dict) -> None:
         if self.dist.is_main:
-            save_checkpoint(self.out, self.model, optimizer, scheduler, step, rng)
+            save_checkpoint(self.out, self.model, optimizer, scheduler, step, rng, self.dist.world_size)
 
     def run(self, optimizer, scheduler, start_step: int, total_steps: int, records: list[dict], log) -> TrainResult:
         config, runtime, dist = self.config, self.runtime, self.dist

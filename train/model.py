@@ -172,5 +172,7 @@ def load_adapter(adapter_dir: str | Path, source: ModelSource, runtime: Runtime,
     from peft import PeftModel
 
     base = load_base_model(source, runtime, attn_implementation)
-    model = PeftModel.from_pretrained(base, str(adapter_dir))
+    with warnings.catch_warnings():  # the same deprecated-API warning as in add_lora
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        model = PeftModel.from_pretrained(base, str(adapter_dir))
     return model.to(runtime.device).eval()
