@@ -296,6 +296,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     if config.resume:
         start_step, saved_rng = load_checkpoint(out, model, optimizer, scheduler, runtime, dist.world_size)
         restore_rng(saved_rng, runtime)
+        # The saved learning rate belongs to the saved schedule; when --max-steps extends
+        # the run, the next step must follow the re-planned one.
+        for group, base_lr in zip(optimizer.param_groups, scheduler.base_lrs):
+            group["lr"] = base_lr * scheduler.lr_lambdas[0](start_step)
         log(f"resuming from step {start_step}")
         records = read_log(out, start_step)  # drops log lines past the checkpoint
     elif dist.is_main:
