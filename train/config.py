@@ -53,15 +53,27 @@ class TrainConfig(BaseModel):
     ``min_lr_ratio * lr``."""
 
     min_lr_ratio: Annotated[float, Field(ge=0, le=1)] = 0.1
+    """Where the cosine ends, as a share of ``lr``."""
+
     warmup_ratio: Annotated[float, Field(ge=0, lt=1)] = 0.1
     """Share of the steps spent in linear warmup from 0."""
 
     weight_decay: Annotated[float, Field(ge=0)] = 0.0
+    """AdamW weight decay on the LoRA weights; 0 is the usual choice for LoRA."""
+
     max_grad_norm: Annotated[float, Field(gt=0)] | None = 1.0
+    """Clip the gradient norm of each step to this; None does not clip."""
+
 
     lora_r: Annotated[int, Field(gt=0)] = 16
+    """Rank of the LoRA update matrices."""
+
     lora_alpha: Annotated[int, Field(gt=0)] = 32
+    """The update is scaled by lora_alpha / lora_r."""
+
     lora_dropout: Annotated[float, Field(ge=0, lt=1)] = 0.05
+    """Dropout on the input of the LoRA path (training only)."""
+
     target_modules: list[str] | None = None
     """Module names LoRA adapts; None picks them by architecture (see train.model)."""
 
@@ -85,10 +97,14 @@ class TrainConfig(BaseModel):
     """Steps between eval losses; None evaluates about five times per run and at the end."""
 
     log_every: Annotated[int, Field(gt=0)] = 1
+    """Steps between lines of output and of train_log.jsonl."""
+
     save_every: Annotated[int, Field(gt=0)] | None = None
     """Steps between checkpoints; None saves at the end only (and when interrupted)."""
 
     seed: int = 0
+    """Seeds the eval split, the data order of every epoch and the LoRA initialisation."""
+
     resume: bool = False
     """Continue from ``OUT/checkpoint`` with its optimizer, scheduler, RNG and data position."""
 
