@@ -37,7 +37,7 @@ refresh: $(STAMP)
 
 train: $(STAMP)
 	@test -d $(CURATED)/clean || $(BIN)/curate run $(SAMPLE) --out $(CURATED)
-	$(BIN)/curate train --data $(CURATED)/clean --out $(ADAPTER) --max-steps 30
+	$(BIN)/curate train --data $(CURATED)/clean --out $(ADAPTER) --max-steps 24 --batch-size 8 --max-seq-len 256 --lr 1e-3 --eval-every 8
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -488,6 +488,15 @@ def refresh_section(bench: Bench) -> dict:
             "duplicates_left_by_refresh": left["refresh"], "duplicates_left_by_full_run": left["full"]}
 
 
+def train_section(bench: Bench) -> dict:
+    """Tokens/s of LoRA training steps, packed against padded to max length (train.bench)."""
+    from train.bench import bench_packing
+
+    results = bench_packing()
+    bench.target("packing tokens/s >= 2x padding to max length", results["ratio"] >= 2, f"{results['ratio']:.2f}x")
+    return results
+
+
 Section = Callable[[Bench], dict]
 SECTIONS: list[tuple[str, Section]] = [
     ("corpus", corpus_section),
@@ -496,6 +505,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("dedup quality", quality_section),
     ("memory scaling", memory_section),
     ("refresh", refresh_section),
+    ("train", train_section),
 ]
 
 

@@ -7,6 +7,7 @@ import sys
 
 from pipeline.errors import InputError
 from pipeline.write import EXPORT_FORMATS
+from train.cli import add_commands as add_train_commands  # argparse only; torch loads on first use
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--state", required=True, metavar="DIR", help="the state directory (created on first use)")
     refresh.add_argument("--config", metavar="FILE", help="TOML config; a change re-curates every row seen so far")
     refresh.set_defaults(func=_refresh)
+    add_train_commands(commands)
     return parser
 
 

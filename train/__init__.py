@@ -1,1 +1,1 @@
-"""LoRA fine-tuning on the clean shards."""
+"""LoRA fine-tuning on the clean shards: data, packing, model, loop, generation."""

@@ -1,0 +1,47 @@
+"""Answer an instruction with a trained adapter, through the same Alpaca template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from pipeline.errors import InputError
+from pipeline.prompts import render_prompt
+from train.config import load_saved_config
+from train.model import load_adapter, load_tokenizer, pick_runtime, resolve_base_model
+
+
+def load_tuned(adapter_dir: str | Path, device: str = "auto"):
+    """(model, tokenizer, runtime) of a saved adapter on the base model it was trained on."""
+    adapter_dir = Path(adapter_dir)
+    if not adapter_dir.is_dir():
+        raise InputError(f"adapter directory not found: {adapter_dir}")
+    config = load_saved_config(adapter_dir)
+    if not (adapter_dir / "adapter_config.json").is_file():
+        raise InputError(f"no adapter_config.json in {adapter_dir}: did training finish?")
+    runtime = pick_runtime(device)
+    tokenizer = load_tokenizer(str(adapter_dir))
+    model = load_adapter(adapter_dir, resolve_base_model(config.base_model), runtime, config.attn_implementation)
+    return model, tokenizer, runtime
+
+
+def prompt_ids(tokenizer, instruction: str, input: str = "") -> torch.Tensor:
+    """Token ids of the prompt exactly as training encoded it (train.data.encode_record)."""
+    return torch.tensor([tokenizer(render_prompt(instruction, input))["input_ids"]])
+
+
+@torch.no_grad()
+def generate(model, tokenizer, runtime, instruction: str, input: str = "", max_new_tokens: int = 128) -> str:
+    """Greedy decoding up to EOS: the same answer every time, which is what a check wants."""
+    ids = prompt_ids(tokenizer, instruction, input).to(runtime.device)
+    with runtime.autocast():
+        output = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    return tokenizer.decode(output[0, ids.shape[1] :], skip_special_tokens=True).strip()
