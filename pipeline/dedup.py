@@ -304,19 +304,39 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
     return survivor
 
 
-def mark_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
-    """Add ``_cluster``, ``_duplicate_of`` and ``_dedup_reason``."""
+def duplicate_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per row, the ``content`` and ``prompt`` hashes (row by row: a batch's keys
+    are the same wherever the batch is computed)."""
     comparable_texts = frame.select(comparable(field).alias(field) for field in C.FIELDS)
-    keys = comparable_texts.select(
+    return comparable_texts.select(
         hash_texts([pl.col(field) for field in C.FIELDS]).alias("content"),
         hash_texts([pl.col(field) for field in PROMPT_FIELDS]).alias("prompt"),
     )
+
+
+def best_first_rank(frame: pl.DataFrame, config: Config) -> np.ndarray:
+    """Each row's position when the rows are sorted best first (``quality_rank``)."""
     best_first = frame.select(pl.arg_sort_by(quality_rank(config)).alias("row")).get_column("row").to_numpy()
     rank = np.empty(frame.height, dtype=np.int64)
     rank[best_first] = np.arange(frame.height)
+    return rank
+
+
+def mark_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Add ``_cluster``, ``_duplicate_of`` and ``_dedup_reason``."""
+    keys = duplicate_keys(frame)
+    rank = best_first_rank(frame, config)
     roots, common = cluster_roots(frame, keys, config.dedup)
+    return frame.with_columns(mark_clusters(frame, keys, roots, rank, config.dedup, common))
+
+
+def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, rank: np.ndarray,
+                  config: DedupConfig, common: dict | None) -> pl.DataFrame:
+    """``_dedup_reason``, ``_cluster`` and ``_duplicate_of`` of the rows of
+    ``frame`` (in load order), given each row's cluster root. Clusters are
+    independent of each other, so this can run on one cluster at a time."""
     texts = frame.select(C.FIELDS)
-    survivor = assign_survivors(texts, keys, roots, rank, config.dedup, common)
+    survivor = assign_survivors(texts, keys, roots, rank, config, common)
     # Only narrow columns take part in the grouping; the texts stay put.
     narrow = pl.concat(
         [
@@ -342,9 +362,9 @@ def mark_duplicates(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
         .then(pl.struct(of_survivor[C.SOURCE].alias(C.SOURCE), of_survivor[C.ROW].alias(C.ROW)))
         .alias(C.DUPLICATE_OF),
     )
-    if config.dedup.near:
-        marked = marked.with_columns(_near_answers(texts, marked, config.dedup, common))
-    return frame.with_columns(marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF))
+    if config.near:
+        marked = marked.with_columns(_near_answers(texts, marked, config, common))
+    return marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)
 
 
 def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig, common: dict | None) -> pl.Series:
@@ -359,7 +379,7 @@ def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig
     return reasons.scatter(rows[near], NEAR) if near.any() else reasons
 
 
-def _unmarked(frame: pl.DataFrame) -> pl.DataFrame:
+def unmarked(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         pl.lit(None, pl.String).alias(C.DEDUP_REASON),
         pl.lit(None, pl.Int64).alias(C.CLUSTER),
@@ -373,7 +393,7 @@ def dedup(lf: pl.LazyFrame, config: Config) -> pl.LazyFrame:
     frame = lf.collect()
     settings = config.dedup
     if frame.height == 0 or not (settings.exact or settings.conflicting_output or settings.near):
-        return _unmarked(frame).lazy()
+        return unmarked(frame).lazy()
     return mark_duplicates(frame, config).lazy()
 
 

@@ -1,0 +1,526 @@
+"""The Ray engine: the same stages as ``pipeline.run``, spread over a Ray cluster.
+
+    curate run INPUT... --out DIR --engine ray [--ray-address ADDR]
+
+Nothing here re-implements a stage. Every step calls the functions the local
+engine calls, on Arrow batches in Ray Data ``map_batches`` (row-by-row work) or
+on hash partitions in ``groupby(...).map_groups`` (work that needs all rows
+sharing a key). What is different is only where the corpus-wide numbers come
+from:
+
+- ``_order`` (the global load order, the tie-breaker everywhere): a first pass
+  counts each source's records; source offsets are summed on the driver (one
+  number per source) and each worker adds its source's offset.
+- ``length_outlier``'s median and MAD: each batch gives a histogram of token
+  counts, the driver sums them (a few thousand numbers) and the rule is applied
+  with those values (``rules.length.outlier_centres``), the same floats as over
+  one frame.
+- dedup: exact and conflicting duplicates by a group-by on the content and
+  prompt hashes; near duplicates by a group-by on LSH band keys, each partition
+  finding and verifying its buckets' candidate pairs with
+  ``minhash.bucket_pairs`` and ``dedup.verify``; the boilerplate words by a
+  distributed word count on the same evenly spaced sample as the local engine.
+  Connected components: the verified edges (only rows that have a duplicate)
+  are joined by union-find on the driver. Survivors are chosen per cluster
+  (``dedup.mark_clusters``) in partitions of whole clusters.
+- Output shards: each clean / rejected / quarantined row gets its position in
+  load order from per-bucket counts of ``_order``, and workers write the rows of
+  one shard each, so the files are the local engine's, byte for byte.
+
+Driver memory, honestly: the driver holds per-source counts, histograms, the
+boilerplate words, the duplicate edges and their roots (memory grows with the
+number of rows that have a duplicate, not with the corpus) and, for the report,
+the curated frame itself (``build_report`` needs the whole frame). The report
+is the part that still grows with the corpus; see the README.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import polars as pl
+
+from pipeline import columns as C
+from pipeline import dedup as D
+from pipeline import minhash
+from pipeline.apply_rules import apply_rules
+from pipeline.config import Config
+from pipeline.decide import decide, split
+from pipeline.errors import InputError
+from pipeline.load import expand_inputs, load_records
+from pipeline.normalise import normalise
+from pipeline.report import build_report
+from pipeline.run import ReconciliationError, StageTimer, check_reconciled
+from pipeline.summary import write_report_pages
+from pipeline.tokens import count_stage
+from pipeline.validate import QUARANTINE_SCHEMA, validate
+from pipeline.write import clean_columns, describe_files, export_alpaca, publishing, rejected_columns, write_json
+from rules.length import length_histogram, outlier_centres
+
+BATCH_ROWS = 8192  # rows per map_batches call: large enough for the per-batch chunk caches of the tokens stage
+ORDER_BUCKET = 1 << 16  # _order values per bucket when rows are numbered in load order
+LOCAL_OBJECT_STORE = 1 << 30  # bytes; a local instance on a small machine must not take half its memory
+QKEY = "_qkey"  # quarantine rows: sort key in load order (source offset + position)
+RANK = ("_rank_drops", "_rank_fired", "_rank_informative")
+
+
+# ---------------------------------------------------------------- Arrow <-> Polars
+
+
+def _frame(table) -> pl.DataFrame:
+    return pl.from_arrow(table) if table.num_rows or table.num_columns else pl.DataFrame()
+
+
+def _arrow(frame: pl.DataFrame):
+    # The oldest compat level gives plain large_string / large_list columns, which
+    # every Ray Data operator (sort, group-by, concat) handles.
+    return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+
+
+def _dataset(frame: pl.DataFrame):
+    import ray.data
+
+    return ray.data.from_arrow(_arrow(frame))
+
+
+def _collect(ds) -> pl.DataFrame:
+    import ray
+
+    frames = [_frame(table) for table in ray.get(ds.to_arrow_refs())]
+    frames = [f for f in frames if f.width]
+    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+
+
+def _partition_of(column: str, partitions: int) -> pl.Expr:
+    """A hash partition number from an integer or hex-string key column."""
+    key = pl.col(column)
+    if column in ("_content", "_prompt"):
+        key = key.str.slice(0, 12).str.to_integer(base=16)
+    return (key.cast(pl.UInt64) % partitions).cast(pl.Int64).alias("_part")
+
+
+# ---------------------------------------------------------------- Ray lifetime
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None, quiet: bool) -> Iterator[None]:
+    """Connect to ``address``, or start a local two-CPU instance and stop it at
+    the end. An instance already started in this process is reused as is."""
+    import ray
+    import ray.data
+
+    started = False
+    if not ray.is_initialized():
+        options = dict(include_dashboard=False, log_to_driver=not quiet, configure_logging=False)
+        if address:
+            ray.init(address=address, **options)
+        else:
+            ray.init(num_cpus=2, object_store_memory=LOCAL_OBJECT_STORE, **options)
+        started = True
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
+
+
+# ---------------------------------------------------------------- load and validate
+
+
+def _describe_sources(batch) -> object:
+    """First pass, per source: its record count, its valid rows' schema, its quarantine rows."""
+    rows = []
+    for index, source in zip(batch["_source_index"].to_pylist(), batch["_source"].to_pylist()):
+        records = load_records([source], say=lambda line: None)
+        valid, quarantine = validate(records)
+        schema = valid.collect_schema()
+        rows.append({"_source_index": index, "records": len(records), "valid": len(records) - quarantine.height,
+                     "schema": pickle.dumps(list(schema.items())), "quarantine": pickle.dumps(quarantine)})
+    return _arrow(pl.DataFrame(rows, schema={"_source_index": pl.Int64, "records": pl.Int64, "valid": pl.Int64,
+                                             "schema": pl.Binary, "quarantine": pl.Binary}))
+
+
+def _load_sources(batch, offsets: dict[int, int], schema: dict[str, pl.DataType]) -> object:
+    """Second pass, per source: the valid rows, numbered in global load order and
+    cast to the run's schema (the union of all sources' columns)."""
+    frames = []
+    for index, source in zip(batch["_source_index"].to_pylist(), batch["_source"].to_pylist()):
+        valid, _ = validate(load_records([source], say=lambda line: None))
+        frame = valid.collect().with_columns(pl.col(C.ORDER) + offsets[index])
+        missing = [pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
+        frames.append(frame.with_columns(missing).select(pl.col(n).cast(t) for n, t in schema.items()))
+    return _arrow(pl.concat(frames) if frames else pl.DataFrame(schema=schema))
+
+
+def load_and_validate(sources: list[str]):
+    """(valid rows as a Ray dataset, quarantine frame, rows in)."""
+    import ray.data
+
+    listing = ray.data.from_items([{"_source_index": i, "_source": s} for i, s in enumerate(sources)],
+                                  override_num_blocks=max(1, len(sources)))
+    described = _collect(listing.map_batches(_describe_sources, batch_size=1, batch_format="pyarrow")).sort("_source_index")
+    counts = described.get_column("records").to_list()
+    offsets = dict(zip(described.get_column("_source_index").to_list(), np.cumsum([0, *counts[:-1]]).tolist()))
+    # The run's columns: as the local engine's frame builds them, in order of first
+    # appearance, with a type that holds every source's values.
+    empty = [pl.DataFrame(schema=dict(pickle.loads(s))) for s, n in zip(described["schema"], described["valid"]) if n]
+    schema = dict(pl.concat(empty, how="diagonal_relaxed").schema) if empty else None
+    quarantine = [pickle.loads(q).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(QKEY) + offsets[i])
+                  for i, q in zip(described["_source_index"], described["quarantine"])]
+    quarantine = pl.concat(quarantine) if quarantine else pl.DataFrame(schema={**QUARANTINE_SCHEMA, QKEY: pl.Int64})
+    if schema is None:
+        rows = ray.data.from_items([])
+    else:
+        rows = listing.map_batches(_load_sources, batch_size=1, batch_format="pyarrow",
+                                   fn_kwargs={"offsets": offsets, "schema": schema})
+    return rows.materialize(), quarantine, int(sum(counts))
+
+
+# ---------------------------------------------------------------- per-row stages
+
+
+def _normalise_and_count(batch, config: Config) -> object:
+    frame = _frame(batch)
+    return _arrow(count_stage(normalise(frame.lazy()), config=config).collect())
+
+
+def _histogram(batch) -> object:
+    return _arrow(length_histogram(_frame(batch)))
+
+
+def _rules_and_keys(batch, config: Config) -> object:
+    """Rules (with the corpus-wide length statistics in ``config``), then the
+    per-row parts of dedup: content / prompt hashes and the quality sort keys."""
+    frame = apply_rules(_frame(batch).lazy(), config=config).collect()
+    keys = D.duplicate_keys(frame)
+    drops, fired, informative, _ = D.quality_rank(config)
+    return _arrow(frame.with_columns(
+        keys.get_column("content").alias("_content"), keys.get_column("prompt").alias("_prompt"),
+        drops.cast(pl.Int64).alias(RANK[0]), fired.cast(pl.Int64).alias(RANK[1]), informative.cast(pl.Int64).alias(RANK[2]),
+    ))
+
+
+def with_length_statistics(rows, config: Config) -> Config:
+    """``config`` whose ``length_outlier`` uses the whole run's (median, MAD)."""
+    histogram = _collect(rows.map_batches(_histogram, batch_format="pyarrow"))
+    if histogram.is_empty():
+        histogram = pl.DataFrame(schema={"field": pl.String, "tokens": pl.Int64, "rows": pl.Int64})
+    rules = config.rules.with_outlier_centres(outlier_centres(histogram))
+    return config.model_copy(update={"rules": rules})
+
+
+# ---------------------------------------------------------------- dedup
+
+
+def _edges_to_first(group, key: str) -> object:
+    """Each row to the first row (in load order) with the same ``key``."""
+    frame = _frame(group)
+    edges = frame.select(pl.col(C.ORDER).alias("a"), pl.col(C.ORDER).min().over(key).alias("b"))
+    return _arrow(edges.filter(pl.col("a") != pl.col("b")))
+
+
+def _first_of_key(group, key: str) -> object:
+    frame = _frame(group)
+    return _arrow(frame.filter(pl.col(C.ORDER) == pl.col(C.ORDER).min().over(key)).select(C.ORDER, *C.FIELDS))
+
+
+def _sample_words(batch, step: int) -> object:
+    """Per field, in how many sampled rows each word occurs (``dedup.boilerplate``'s counts)."""
+    frame = _frame(batch).filter(pl.col("_position") % step == 0)
+    parts = []
+    for field in C.FIELDS:
+        lists = frame.select(minhash.words(pl.col(field))).to_series()
+        counts = lists.list.unique().explode(empty_as_null=False, keep_nulls=False).value_counts(name="rows")
+        parts.append(counts.select(pl.lit(field).alias("field"), pl.col(counts.columns[0]).alias("word"),
+                                   pl.col("rows").cast(pl.Int64)))
+    return _arrow(pl.concat(parts))
+
+
+def _band_rows(batch, config) -> object:
+    """One row per (representative, band): the band key and the row's texts."""
+    frame = _frame(batch)
+    shingles, _ = minhash.record_shingles(frame, C.FIELDS, config.ngram)
+    bands, rows = D.band_shape(config)
+    keys = minhash.band_keys(minhash.signatures(shingles, config.num_perm, config.seed), bands, rows)
+    eligible = np.flatnonzero(shingles.lengths > 0)
+    picked = frame[eligible]
+    return _arrow(pl.DataFrame({"_band": keys[eligible].ravel()}).with_columns(
+        pl.Series("_row_in", np.repeat(np.arange(len(eligible)), bands))
+    ).join(picked.with_row_index("_row_in").with_columns(pl.col("_row_in").cast(pl.Int64)), on="_row_in").drop("_row_in"))
+
+
+def _verify_buckets(group, config, common: dict | None) -> object:
+    """Candidate pairs of the LSH buckets in this partition, verified exactly."""
+    frame = _frame(group).sort(["_band", C.ORDER])
+    texts = frame.select(C.ORDER, *C.FIELDS).unique(C.ORDER).sort(C.ORDER)
+    local = texts.get_column(C.ORDER).to_numpy()
+    owner = np.searchsorted(local, frame.get_column(C.ORDER).to_numpy())
+    candidates = minhash.bucket_pairs(frame.get_column("_band").to_numpy(), owner)
+    a, b = candidates.get_column("a").to_numpy(), candidates.get_column("b").to_numpy()
+    shingles, words = minhash.record_shingles(texts, C.FIELDS, config.ngram)
+    signature = minhash.signatures(shingles, config.num_perm, config.seed)
+    plausible = minhash.estimated_jaccard(signature, a, b) >= config.threshold - D.ESTIMATE_MARGIN
+    a, b = a[plausible], b[plausible]
+    _, near = D.verify(shingles, words, a, b, config, common)
+    return _arrow(pl.DataFrame({"a": local[a[near]], "b": local[b[near]]}, schema={"a": pl.Int64, "b": pl.Int64}))
+
+
+def _with_part(batch, column: str, partitions: int) -> object:
+    return _arrow(_frame(batch).with_columns(_partition_of(column, partitions)))
+
+
+def _grouped(ds, column: str, partitions: int, fn, **kwargs):
+    """``fn`` on hash partitions of ``column``: every row sharing a key lands in one call."""
+    parted = ds.map_batches(_with_part, batch_format="pyarrow", fn_kwargs={"column": column, "partitions": partitions})
+    return parted.groupby("_part").map_groups(_drop_part, batch_format="pyarrow", fn_kwargs={"fn": fn, "kwargs": kwargs})
+
+
+def _drop_part(group, fn, kwargs) -> object:
+    return fn(group.drop_columns(["_part"]), **kwargs)
+
+
+def _positions(ds, key: str):
+    """Add ``_position``: each row's index when ``ds`` is sorted by the distinct
+    integer ``key``. Counts per bucket of ``key`` values go to the driver (one
+    number per ``ORDER_BUCKET`` keys), rows are numbered within their bucket."""
+    bucketed = ds.map_batches(_with_bucket, batch_format="pyarrow", fn_kwargs={"key": key})
+    counts = _collect(bucketed.groupby("_bucket").count())
+    if counts.is_empty():
+        return bucketed.map_batches(_number_bucket, batch_format="pyarrow", fn_kwargs={"key": key, "offsets": {}})
+    counts = counts.sort("_bucket")
+    sizes = counts.get_column(counts.columns[1]).to_numpy()
+    offsets = dict(zip(counts.get_column("_bucket").to_list(), np.cumsum(np.r_[0, sizes[:-1]]).tolist()))
+    return bucketed.groupby("_bucket").map_groups(_number_bucket, batch_format="pyarrow",
+                                                  fn_kwargs={"key": key, "offsets": offsets})
+
+
+def _with_bucket(batch, key: str) -> object:
+    return _arrow(_frame(batch).with_columns((pl.col(key) // ORDER_BUCKET).alias("_bucket")))
+
+
+def _number_bucket(group, key: str, offsets: dict) -> object:
+    frame = _frame(group)
+    if frame.is_empty():
+        return _arrow(frame.drop("_bucket", strict=False))
+    frame = frame.sort(key)
+    start = offsets[frame.get_column("_bucket")[0]]
+    return _arrow(frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + start).alias("_position")).drop("_bucket"))
+
+
+def boilerplate_words(representatives, total: int, config) -> dict[str, pl.Series]:
+    """``dedup.boilerplate`` over the distributed representatives: the same
+    evenly spaced sample, the same floor, a distributed word count."""
+    step = max(1, total // D.BOILERPLATE_SAMPLE)
+    sample = len(range(0, total, step))
+    floor = max(config.boilerplate_share * sample, D.BOILERPLATE_MIN_ROWS * sample / max(total, 1))
+    numbered = _positions(representatives, C.ORDER) if step > 1 else representatives.map_batches(
+        lambda t: _arrow(_frame(t).with_columns(pl.lit(0, pl.Int64).alias("_position"))), batch_format="pyarrow")
+    counts = numbered.map_batches(_sample_words, batch_format="pyarrow", fn_kwargs={"step": step})
+    summed = _collect(counts.groupby(["field", "word"]).sum("rows"))
+    if summed.is_empty():
+        return {field: pl.Series("word", [], dtype=pl.String) for field in C.FIELDS}
+    summed = summed.rename({summed.columns[2]: "rows"}).filter(pl.col("rows") > floor)
+    return {field: summed.filter(pl.col("field") == field).get_column("word").sort() for field in C.FIELDS}
+
+
+def duplicate_edges(rows, config: Config, partitions: int):
+    """(edges (a, b) between ``_order`` values that are duplicates, boilerplate words)."""
+    settings = config.dedup
+    edges, common = [], None
+    if settings.exact:
+        edges.append(_collect(_grouped(rows, "_content", partitions, _edges_to_first, key="_content")))
+    if settings.conflicting_output:
+        edges.append(_collect(_grouped(rows, "_prompt", partitions, _edges_to_first, key="_prompt")))
+    if settings.near:
+        if settings.exact:
+            representatives = _grouped(rows, "_content", partitions, _first_of_key, key="_content").materialize()
+        else:
+            representatives = rows.map_batches(lambda t: _arrow(_frame(t).select(C.ORDER, *C.FIELDS)), batch_format="pyarrow")
+        total = representatives.count()
+        common = boilerplate_words(representatives, total, settings)
+        bands = representatives.map_batches(_band_rows, batch_format="pyarrow", fn_kwargs={"config": settings})
+        edges.append(_collect(_grouped(bands, "_band", partitions, _verify_buckets, config=settings, common=common)))
+    edges = [e for e in edges if e.height]
+    return (pl.concat(edges) if edges else pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64})), common
+
+
+def cluster_roots_of(edges: pl.DataFrame) -> pl.DataFrame:
+    """(``_order``, ``_root``) for every row with a duplicate edge: union-find over
+    the edge list's nodes only, the root being the cluster's first row in load order."""
+    nodes = np.unique(np.r_[edges.get_column("a").to_numpy(), edges.get_column("b").to_numpy()])
+    clusters = D.UnionFind(len(nodes))
+    clusters.union_pairs(np.searchsorted(nodes, edges.get_column("a").to_numpy()),
+                         np.searchsorted(nodes, edges.get_column("b").to_numpy()))
+    return pl.DataFrame({C.ORDER: nodes, "_root": nodes[clusters.roots()]}, schema={C.ORDER: pl.Int64, "_root": pl.Int64})
+
+
+def _attach_roots(batch, roots) -> object:
+    import ray
+
+    table = ray.get(roots) if isinstance(roots, ray.ObjectRef) else roots
+    return _arrow(_frame(batch).join(table, on=C.ORDER, how="left", maintain_order="left"))
+
+
+def _mark_partition(group, config: Config, common: dict | None) -> object:
+    """``dedup.mark_clusters`` on whole clusters (rows sharing ``_root``)."""
+    frame = _frame(group).sort(C.ORDER)
+    first = frame.select(pl.int_range(pl.len(), dtype=pl.Int64).min().over("_root")).to_series().to_numpy()
+    keys = frame.select(pl.col("_content").alias("content"), pl.col("_prompt").alias("prompt"))
+    rank = D.best_first_rank(frame, config)
+    marks = D.mark_clusters(frame, keys, first, rank, config.dedup, common)
+    return _arrow(frame.drop("_root").with_columns(marks))
+
+
+def _unmarked(batch) -> object:
+    return _arrow(D.unmarked(_frame(batch).drop("_root")))
+
+
+def mark_all(rows, config: Config, partitions: int):
+    """Every row with ``_dedup_reason``, ``_cluster`` and ``_duplicate_of``."""
+    import ray
+
+    settings = config.dedup
+    if not (settings.exact or settings.conflicting_output or settings.near):
+        return rows.map_batches(lambda t: _arrow(D.unmarked(_frame(t))), batch_format="pyarrow"), None
+    edges, common = duplicate_edges(rows, config, partitions)
+    roots = ray.put(cluster_roots_of(edges))
+    rooted = rows.map_batches(_attach_roots, batch_format="pyarrow", fn_kwargs={"roots": roots}).materialize()
+    alone = rooted.map_batches(lambda t: _unmarked(t.filter(_null_mask(t))), batch_format="pyarrow")
+    clustered = rooted.map_batches(lambda t: t.filter(_not_null_mask(t)), batch_format="pyarrow")
+    marked = _grouped(clustered, "_root", partitions, _mark_partition, config=config, common=common)
+    return alone.union(marked), common
+
+
+def _null_mask(table):
+    import pyarrow.compute as pc
+
+    return pc.is_null(table["_root"])
+
+
+def _not_null_mask(table):
+    import pyarrow.compute as pc
+
+    return pc.is_valid(table["_root"])
+
+
+# ---------------------------------------------------------------- write
+
+
+def _decide(batch, config: Config) -> object:
+    return _arrow(decide(_frame(batch).lazy(), config=config).collect())
+
+
+def _write_shard(group, directory: str, shard_rows: int, columns: list[str], compression: str, key: str) -> object:
+    frame = _frame(group).sort(key)
+    if frame.is_empty():
+        return _arrow(pl.DataFrame(schema={"path": pl.String}))
+    number = int(frame.get_column("_position")[0]) // shard_rows
+    path = Path(directory) / f"part-{number:05d}.parquet"
+    frame.select(columns).write_parquet(path, compression=compression, statistics=True)
+    return _arrow(pl.DataFrame({"path": [str(path)]}))
+
+
+def write_shards_ray(ds, empty: pl.DataFrame, directory: Path, config: Config, key: str) -> list[Path]:
+    """Shards in the layout of ``pipeline.write.write_shards``, each written by a worker."""
+    directory.mkdir(parents=True, exist_ok=True)
+    columns = empty.columns
+    if ds.count() == 0:
+        path = directory / "part-00000.parquet"
+        empty.write_parquet(path, compression=config.output.compression, statistics=True)
+        return [path]
+    numbered = _positions(ds, key).map_batches(
+        lambda t: _arrow(_frame(t).with_columns((pl.col("_position") // config.output.shard_rows).alias("_shard"))),
+        batch_format="pyarrow",
+    )
+    written = _collect(numbered.groupby("_shard").map_groups(
+        _write_shard, batch_format="pyarrow",
+        fn_kwargs={"directory": str(directory), "shard_rows": config.output.shard_rows, "columns": columns,
+                   "compression": config.output.compression, "key": key},
+    ))
+    paths = [Path(p) for p in written.get_column("path").to_list()] if written.height else []
+    if not paths:  # an empty set still gets one (empty) shard, so readers find the schema
+        path = directory / "part-00000.parquet"
+        empty.write_parquet(path, compression=config.output.compression, statistics=True)
+        paths = [path]
+    return sorted(paths)
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | None = None, quiet: bool = False,
+            address: str | None = None) -> dict:
+    """``pipeline.run.run`` on Ray: the same outputs, computed by Ray workers."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise InputError("--engine ray needs Ray: pip install 'curate[ray]' (or .[ray] in a checkout)") from None
+    timer = StageTimer(quiet)
+    started = time.perf_counter()
+    sources = expand_inputs(inputs)
+    timer.say(f"curate: {len(sources)} source(s) -> {out} (engine: ray)")
+    with ray_session(address, quiet):
+        import ray
+
+        partitions = max(2, int(ray.cluster_resources().get("CPU", 2)))
+        with timer("load"):
+            rows, quarantine, rows_in = load_and_validate(sources)
+        with timer("tokens"):
+            rows = rows.map_batches(_normalise_and_count, batch_size=BATCH_ROWS, batch_format="pyarrow",
+                                    fn_kwargs={"config": config}).materialize()
+        with timer("rules"):
+            ruled = with_length_statistics(rows, config)
+            rows = rows.map_batches(_rules_and_keys, batch_size=BATCH_ROWS, batch_format="pyarrow",
+                                    fn_kwargs={"config": ruled}).materialize()
+        with timer("dedup"):
+            rows, _ = mark_all(rows, config, partitions)
+            rows = rows.materialize()
+        with timer("decide"):
+            rows = rows.map_batches(_decide, batch_format="pyarrow", fn_kwargs={"config": config}).materialize()
+        with timer("report"):
+            # build_report reads the whole frame: the part that still runs on the driver.
+            frame = _collect(rows).sort(C.ORDER).drop("_content", "_prompt", *RANK)
+            clean, rejected = split(frame)
+            report = build_report(frame, clean, rejected, quarantine.sort(QKEY).drop(QKEY), config, timer.seconds, inputs)
+            check_reconciled(report["counts"])
+            if report["counts"]["rows_in"] != rows_in:
+                raise ReconciliationError(f"rows read ({rows_in}) != rows curated ({report['counts']['rows_in']})")
+        with timer("write"):
+            with publishing(Path(out)) as scratch:
+                files = write_sets(scratch, rows, frame, clean, rejected, quarantine, config)
+                if export:
+                    files.append(export_alpaca(clean, scratch, export))
+                write_json(scratch / "report.json", report)
+                files.append(scratch / "report.json")
+                files += write_report_pages(scratch, report)
+                manifest = {"counts": report["counts"], "files": describe_files(scratch, files),
+                            "config": report["config"], "versions": report["versions"]}
+                write_json(scratch / "manifest.json", manifest)
+    report["timings_s"]["total"] = round(time.perf_counter() - started, 4)
+    return report
+
+
+def _is_rejected(table, rejected: bool):
+    import pyarrow.compute as pc
+
+    fired = pc.greater(pc.list_value_length(table[C.REASONS]), 0)
+    return table.filter(fired if rejected else pc.invert(fired))
+
+
+def write_sets(scratch: Path, rows, frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFrame,
+               quarantine: pl.DataFrame, config: Config) -> list[Path]:
+    clean_ds = rows.map_batches(lambda t: _is_rejected(t, False), batch_format="pyarrow")
+    rejected_ds = rows.map_batches(lambda t: _is_rejected(t, True), batch_format="pyarrow")
+    files = write_shards_ray(clean_ds, clean.select(clean_columns(frame)).clear(), scratch / "clean", config, C.ORDER)
+    files += write_shards_ray(rejected_ds, rejected.select(rejected_columns(frame)).clear(), scratch / "rejected", config, C.ORDER)
+    files += write_shards_ray(_dataset(quarantine), quarantine.drop(QKEY).clear(), scratch / "quarantine", config, QKEY)
+    return files
