@@ -97,12 +97,12 @@ def _collect(ds) -> pl.DataFrame:
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
 
 
-def _partition_of(column: str, partitions: int) -> pl.Expr:
-    """A hash partition number from an integer or hex-string key column."""
+def _partition_of(frame: pl.DataFrame, column: str, partitions: int) -> pl.Series:
+    """A partition number per row: integer keys by value, text keys by Polars'
+    seeded hash (the same in every worker of one run, which is all a shuffle needs)."""
     key = pl.col(column)
-    if column in ("_content", "_prompt"):
-        key = key.str.slice(0, 12).str.to_integer(base=16)
-    return (key.cast(pl.UInt64) % partitions).cast(pl.Int64).alias("_part")
+    key = key.hash(seed=0) if frame.schema[column] == pl.String else key.cast(pl.UInt64)
+    return frame.select((key % partitions).cast(pl.Int64)).to_series()
 
 
 # ---------------------------------------------------------------- Ray lifetime
@@ -274,46 +274,106 @@ def _verify_buckets(group, config, common: dict | None) -> object:
     return _arrow(pl.DataFrame({"a": local[a[near]], "b": local[b[near]]}, schema={"a": pl.Int64, "b": pl.Int64}))
 
 
-def _with_part(batch, column: str, partitions: int) -> object:
-    return _arrow(_frame(batch).with_columns(_partition_of(column, partitions)))
-
-
 def _grouped(ds, column: str, partitions: int, fn, **kwargs):
-    """``fn`` on hash partitions of ``column``: every row sharing a key lands in one call."""
-    parted = ds.map_batches(_with_part, batch_format="pyarrow", fn_kwargs={"column": column, "partitions": partitions})
-    return parted.groupby("_part").map_groups(_drop_part, batch_format="pyarrow", fn_kwargs={"fn": fn, "kwargs": kwargs})
+    """``fn`` on hash partitions of ``column``: every row sharing a key lands in
+    one call. A plain two-step shuffle in Ray tasks (each block split into
+    ``partitions`` pieces, each partition's pieces concatenated by one task):
+    on a small cluster it starts in milliseconds, where Ray Data's group-by
+    operators take seconds per shuffle to set up."""
+    import ray
+    import ray.data
+
+    blocks = ds.to_arrow_refs()
+    if not blocks:
+        return ray.data.from_items([])
+    pieces = [_split_block.options(num_returns=partitions).remote(block, column, partitions) for block in blocks]
+    pieces = [p if isinstance(p, list) else [p] for p in pieces]
+    reduced = [_reduce_partition.remote(fn, kwargs, *(split[p] for split in pieces)) for p in range(partitions)]
+    return ray.data.from_arrow_refs(reduced)
 
 
-def _drop_part(group, fn, kwargs) -> object:
-    return fn(group.drop_columns(["_part"]), **kwargs)
+def _remote(function):
+    import ray
+
+    return ray.remote(function)
+
+
+def _split_block_fn(table, column: str, partitions: int):
+    frame = _frame(table)
+    if frame.is_empty():
+        parts = [frame] * partitions
+    else:
+        part = _partition_of(frame, column, partitions)
+        parts = [frame.filter(part == p) for p in range(partitions)]
+    tables = [_arrow(p) for p in parts]
+    return tables if partitions > 1 else tables[0]
+
+
+def _reduce_partition_fn(fn, kwargs, *tables):
+    frames = [_frame(t) for t in tables]
+    frames = [f for f in frames if f.width]
+    frame = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    return fn(_arrow(frame), **kwargs)
+
+
+class _Lazy:
+    """A Ray remote function made on first use, so importing this module needs no Ray."""
+
+    def __init__(self, function) -> None:
+        self.function, self.remote_function = function, None
+
+    def options(self, **options):
+        return self._get().options(**options)
+
+    def remote(self, *args):
+        return self._get().remote(*args)
+
+    def _get(self):
+        if self.remote_function is None:
+            self.remote_function = _remote(self.function)
+        return self.remote_function
+
+
+_split_block = _Lazy(_split_block_fn)
+_reduce_partition = _Lazy(_reduce_partition_fn)
 
 
 def _positions(ds, key: str):
     """Add ``_position``: each row's index when ``ds`` is sorted by the distinct
     integer ``key``. Counts per bucket of ``key`` values go to the driver (one
     number per ``ORDER_BUCKET`` keys), rows are numbered within their bucket."""
-    bucketed = ds.map_batches(_with_bucket, batch_format="pyarrow", fn_kwargs={"key": key})
-    counts = _collect(bucketed.groupby("_bucket").count())
+    bucketed = ds.map_batches(_with_bucket, batch_format="pyarrow", fn_kwargs={"key": key}).materialize()
+    counts = _collect(bucketed.map_batches(_bucket_counts, batch_format="pyarrow"))
     if counts.is_empty():
         return bucketed.map_batches(_number_bucket, batch_format="pyarrow", fn_kwargs={"key": key, "offsets": {}})
-    counts = counts.sort("_bucket")
-    sizes = counts.get_column(counts.columns[1]).to_numpy()
+    counts = counts.group_by("_bucket").agg(pl.col("rows").sum()).sort("_bucket")
+    sizes = counts.get_column("rows").to_numpy()
     offsets = dict(zip(counts.get_column("_bucket").to_list(), np.cumsum(np.r_[0, sizes[:-1]]).tolist()))
-    return bucketed.groupby("_bucket").map_groups(_number_bucket, batch_format="pyarrow",
-                                                  fn_kwargs={"key": key, "offsets": offsets})
+    return _grouped(bucketed, "_bucket", _partitions(), _number_buckets, key=key, offsets=offsets)
 
 
-def _with_bucket(batch, key: str) -> object:
-    return _arrow(_frame(batch).with_columns((pl.col(key) // ORDER_BUCKET).alias("_bucket")))
+def _partitions() -> int:
+    import ray
+
+    return max(2, int(ray.cluster_resources().get("CPU", 2)))
 
 
-def _number_bucket(group, key: str, offsets: dict) -> object:
+def _bucket_counts(batch) -> object:
+    return _arrow(_frame(batch).group_by("_bucket").agg(pl.len().cast(pl.Int64).alias("rows")))
+
+
+def _number_buckets(group, key: str, offsets: dict) -> object:
     frame = _frame(group)
     if frame.is_empty():
         return _arrow(frame.drop("_bucket", strict=False))
     frame = frame.sort(key)
-    start = offsets[frame.get_column("_bucket")[0]]
-    return _arrow(frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + start).alias("_position")).drop("_bucket"))
+    start = pl.col("_bucket").replace_strict(offsets, return_dtype=pl.Int64)
+    within = pl.int_range(pl.len(), dtype=pl.Int64).over("_bucket")
+    return _arrow(frame.with_columns((start + within).alias("_position")).drop("_bucket"))
+
+
+def _with_bucket(batch, key: str) -> object:
+    return _arrow(_frame(batch).with_columns((pl.col(key) // ORDER_BUCKET).alias("_bucket")))
 
 
 def boilerplate_words(representatives, total: int, config) -> dict[str, pl.Series]:
@@ -325,11 +385,18 @@ def boilerplate_words(representatives, total: int, config) -> dict[str, pl.Serie
     numbered = _positions(representatives, C.ORDER) if step > 1 else representatives.map_batches(
         lambda t: _arrow(_frame(t).with_columns(pl.lit(0, pl.Int64).alias("_position"))), batch_format="pyarrow")
     counts = numbered.map_batches(_sample_words, batch_format="pyarrow", fn_kwargs={"step": step})
-    summed = _collect(counts.groupby(["field", "word"]).sum("rows"))
+    summed = _collect(_grouped(counts, "word", _partitions(), _sum_words, floor=floor))
     if summed.is_empty():
         return {field: pl.Series("word", [], dtype=pl.String) for field in C.FIELDS}
-    summed = summed.rename({summed.columns[2]: "rows"}).filter(pl.col("rows") > floor)
     return {field: summed.filter(pl.col("field") == field).get_column("word").sort() for field in C.FIELDS}
+
+
+def _sum_words(group, floor: float) -> object:
+    frame = _frame(group)
+    if frame.is_empty():
+        return _arrow(pl.DataFrame(schema={"field": pl.String, "word": pl.String, "rows": pl.Int64}))
+    summed = frame.group_by("field", "word").agg(pl.col("rows").sum())
+    return _arrow(summed.filter(pl.col("rows") > floor))
 
 
 def duplicate_edges(rows, config: Config, partitions: int):
@@ -419,32 +486,30 @@ def _decide(batch, config: Config) -> object:
     return _arrow(decide(_frame(batch).lazy(), config=config).collect())
 
 
-def _write_shard(group, directory: str, shard_rows: int, columns: list[str], compression: str, key: str) -> object:
-    frame = _frame(group).sort(key)
-    if frame.is_empty():
-        return _arrow(pl.DataFrame(schema={"path": pl.String}))
-    number = int(frame.get_column("_position")[0]) // shard_rows
-    path = Path(directory) / f"part-{number:05d}.parquet"
-    frame.select(columns).write_parquet(path, compression=compression, statistics=True)
-    return _arrow(pl.DataFrame({"path": [str(path)]}))
+def _write_shards(group, directory: str, shard_rows: int, columns: list[str], compression: str, key: str) -> object:
+    """Write the shards whose rows are in this partition (whole shards only)."""
+    frame = _frame(group)
+    paths = []
+    if not frame.is_empty():
+        frame = frame.sort(key)
+        for (number,), shard in frame.group_by("_shard", maintain_order=True):
+            path = Path(directory) / f"part-{number:05d}.parquet"
+            shard.select(columns).write_parquet(path, compression=compression, statistics=True)
+            paths.append(str(path))
+    return _arrow(pl.DataFrame({"path": paths}, schema={"path": pl.String}))
 
 
 def write_shards_ray(ds, empty: pl.DataFrame, directory: Path, config: Config, key: str) -> list[Path]:
     """Shards in the layout of ``pipeline.write.write_shards``, each written by a worker."""
     directory.mkdir(parents=True, exist_ok=True)
     columns = empty.columns
-    if ds.count() == 0:
-        path = directory / "part-00000.parquet"
-        empty.write_parquet(path, compression=config.output.compression, statistics=True)
-        return [path]
     numbered = _positions(ds, key).map_batches(
         lambda t: _arrow(_frame(t).with_columns((pl.col("_position") // config.output.shard_rows).alias("_shard"))),
         batch_format="pyarrow",
-    )
-    written = _collect(numbered.groupby("_shard").map_groups(
-        _write_shard, batch_format="pyarrow",
-        fn_kwargs={"directory": str(directory), "shard_rows": config.output.shard_rows, "columns": columns,
-                   "compression": config.output.compression, "key": key},
+    ).materialize()
+    written = _collect(_grouped(
+        numbered, "_shard", _partitions(), _write_shards, directory=str(directory), shard_rows=config.output.shard_rows,
+        columns=columns, compression=config.output.compression, key=key,
     ))
     paths = [Path(p) for p in written.get_column("path").to_list()] if written.height else []
     if not paths:  # an empty set still gets one (empty) shard, so readers find the schema
@@ -471,7 +536,7 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
     with ray_session(address, quiet):
         import ray
 
-        partitions = max(2, int(ray.cluster_resources().get("CPU", 2)))
+        partitions = _partitions()
         with timer("load"):
             rows, quarantine, rows_in = load_and_validate(sources)
         with timer("tokens"):
