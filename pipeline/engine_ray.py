@@ -342,10 +342,10 @@ def _positions(ds, key: str):
     """Add ``_position``: each row's index when ``ds`` is sorted by the distinct
     integer ``key``. Counts per bucket of ``key`` values go to the driver (one
     number per ``ORDER_BUCKET`` keys), rows are numbered within their bucket."""
-    bucketed = ds.map_batches(_with_bucket, batch_format="pyarrow", fn_kwargs={"key": key}).materialize()
+    bucketed = ds.map_batches(_with_bucket, batch_format="pyarrow", fn_kwargs={"key": key, "size": ORDER_BUCKET}).materialize()
     counts = _collect(bucketed.map_batches(_bucket_counts, batch_format="pyarrow"))
     if counts.is_empty():
-        return bucketed.map_batches(_number_bucket, batch_format="pyarrow", fn_kwargs={"key": key, "offsets": {}})
+        return bucketed  # no rows to number
     counts = counts.group_by("_bucket").agg(pl.col("rows").sum()).sort("_bucket")
     sizes = counts.get_column("rows").to_numpy()
     offsets = dict(zip(counts.get_column("_bucket").to_list(), np.cumsum(np.r_[0, sizes[:-1]]).tolist()))
@@ -372,8 +372,8 @@ def _number_buckets(group, key: str, offsets: dict) -> object:
     return _arrow(frame.with_columns((start + within).alias("_position")).drop("_bucket"))
 
 
-def _with_bucket(batch, key: str) -> object:
-    return _arrow(_frame(batch).with_columns((pl.col(key) // ORDER_BUCKET).alias("_bucket")))
+def _with_bucket(batch, key: str, size: int) -> object:
+    return _arrow(_frame(batch).with_columns((pl.col(key) // size).alias("_bucket")))
 
 
 def boilerplate_words(representatives, total: int, config) -> dict[str, pl.Series]:
@@ -440,7 +440,8 @@ def _attach_roots(batch, roots) -> object:
 def _mark_partition(group, config: Config, common: dict | None) -> object:
     """``dedup.mark_clusters`` on whole clusters (rows sharing ``_root``)."""
     frame = _frame(group).sort(C.ORDER)
-    first = frame.select(pl.int_range(pl.len(), dtype=pl.Int64).min().over("_root")).to_series().to_numpy()
+    # Each row's cluster root as an index into this frame: its cluster's first row.
+    first = frame.with_row_index("_i").select(pl.col("_i").min().over("_root")).to_series().to_numpy().astype(np.int64)
     keys = frame.select(pl.col("_content").alias("content"), pl.col("_prompt").alias("prompt"))
     rank = D.best_first_rank(frame, config)
     marks = D.mark_clusters(frame, keys, first, rank, config.dedup, common)
@@ -503,6 +504,10 @@ def write_shards_ray(ds, empty: pl.DataFrame, directory: Path, config: Config, k
     """Shards in the layout of ``pipeline.write.write_shards``, each written by a worker."""
     directory.mkdir(parents=True, exist_ok=True)
     columns = empty.columns
+    if ds.count() == 0:  # an empty set still gets one (empty) shard, so readers find the schema
+        path = directory / "part-00000.parquet"
+        empty.write_parquet(path, compression=config.output.compression, statistics=True)
+        return [path]
     numbered = _positions(ds, key).map_batches(
         lambda t: _arrow(_frame(t).with_columns((pl.col("_position") // config.output.shard_rows).alias("_shard"))),
         batch_format="pyarrow",
@@ -511,12 +516,7 @@ def write_shards_ray(ds, empty: pl.DataFrame, directory: Path, config: Config, k
         numbered, "_shard", _partitions(), _write_shards, directory=str(directory), shard_rows=config.output.shard_rows,
         columns=columns, compression=config.output.compression, key=key,
     ))
-    paths = [Path(p) for p in written.get_column("path").to_list()] if written.height else []
-    if not paths:  # an empty set still gets one (empty) shard, so readers find the schema
-        path = directory / "part-00000.parquet"
-        empty.write_parquet(path, compression=config.output.compression, statistics=True)
-        paths = [path]
-    return sorted(paths)
+    return sorted(Path(p) for p in written.get_column("path").to_list())
 
 
 # ---------------------------------------------------------------- the run
