@@ -37,6 +37,7 @@ is the part that still grows with the corpus; see the README.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import time
@@ -116,8 +117,10 @@ def ray_session(address: str | None, quiet: bool) -> Iterator[None]:
     import ray.data
 
     started = False
+    # Ray Data logs every finished dataset at INFO; the stage timings say enough.
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     if not ray.is_initialized():
-        options = dict(include_dashboard=False, log_to_driver=not quiet, configure_logging=False)
+        options = dict(include_dashboard=False, log_to_driver=not quiet, logging_level=logging.WARNING)
         if address:
             ray.init(address=address, **options)
         else:
