@@ -53,8 +53,13 @@ def both_engines(inputs: list[str], tmp_path: Path, config: Config) -> tuple[dic
     return local, distributed
 
 
-def test_the_shipped_sample_curates_identically(tmp_path):
-    local, distributed = both_engines([str(SAMPLE)], tmp_path, Config())
+def test_the_shipped_sample_curates_identically_from_the_command_line(tmp_path, capsys):
+    from pipeline.cli import main
+
+    assert main(["run", str(SAMPLE), "--out", str(tmp_path / "local")]) == 0
+    assert main(["run", str(SAMPLE), "--out", str(tmp_path / "ray"), "--engine", "ray"]) == 0
+    assert_same_outputs(tmp_path / "local", tmp_path / "ray")
+    local, distributed = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("local", "ray"))
     assert distributed["counts"] == local["counts"]
     assert distributed["dedup"]["rows_removed"] == local["dedup"]["rows_removed"]
     assert local["counts"]["rejected"] > 0 and local["counts"]["quarantined"] > 0
