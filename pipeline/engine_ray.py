@@ -37,6 +37,7 @@ is the part that still grows with the corpus; see the README.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import pickle
@@ -94,7 +95,7 @@ def _collect(ds) -> pl.DataFrame:
     import ray
 
     frames = [_frame(table) for table in ray.get(ds.to_arrow_refs())]
-    frames = [f for f in frames if f.width]
+    frames = [f for f in frames if f.height]  # empty partitions carry no schema
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
 
 
@@ -104,6 +105,17 @@ def _partition_of(frame: pl.DataFrame, column: str, partitions: int) -> pl.Serie
     key = pl.col(column)
     key = key.hash(seed=0) if frame.schema[column] == pl.String else key.cast(pl.UInt64)
     return frame.select((key % partitions).cast(pl.Int64)).to_series()
+
+
+def _skip_empty(function):
+    """Batch functions pass empty batches through: an empty partition of a
+    shuffle has no columns, and nothing in it to compute."""
+
+    @functools.wraps(function)
+    def guarded(batch, *args, **kwargs):
+        return batch if batch.num_rows == 0 else function(batch, *args, **kwargs)
+
+    return guarded
 
 
 # ---------------------------------------------------------------- Ray lifetime
@@ -191,15 +203,18 @@ def load_and_validate(sources: list[str]):
 # ---------------------------------------------------------------- per-row stages
 
 
+@_skip_empty
 def _normalise_and_count(batch, config: Config) -> object:
     frame = _frame(batch)
     return _arrow(count_stage(normalise(frame.lazy()), config=config).collect())
 
 
+@_skip_empty
 def _histogram(batch) -> object:
     return _arrow(length_histogram(_frame(batch)))
 
 
+@_skip_empty
 def _rules_and_keys(batch, config: Config) -> object:
     """Rules (with the corpus-wide length statistics in ``config``), then the
     per-row parts of dedup: content / prompt hashes and the quality sort keys."""
@@ -236,6 +251,7 @@ def _first_of_key(group, key: str) -> object:
     return _arrow(frame.filter(pl.col(C.ORDER) == pl.col(C.ORDER).min().over(key)).select(C.ORDER, *C.FIELDS))
 
 
+@_skip_empty
 def _sample_words(batch, step: int) -> object:
     """Per field, in how many sampled rows each word occurs (``dedup.boilerplate``'s counts)."""
     frame = _frame(batch).filter(pl.col("_position") % step == 0)
@@ -248,6 +264,7 @@ def _sample_words(batch, step: int) -> object:
     return _arrow(pl.concat(parts))
 
 
+@_skip_empty
 def _band_rows(batch, config) -> object:
     """One row per (representative, band): the band key and the row's texts."""
     frame = _frame(batch)
@@ -314,9 +331,10 @@ def _split_block_fn(table, column: str, partitions: int):
 
 def _reduce_partition_fn(fn, kwargs, *tables):
     frames = [_frame(t) for t in tables]
-    frames = [f for f in frames if f.width]
-    frame = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
-    return fn(_arrow(frame), **kwargs)
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return _arrow(pl.DataFrame())  # an empty partition: no rows, no columns
+    return fn(_arrow(pl.concat(frames, how="vertical_relaxed")), **kwargs)
 
 
 class _Lazy:
@@ -361,6 +379,7 @@ def _partitions() -> int:
     return max(2, int(ray.cluster_resources().get("CPU", 2)))
 
 
+@_skip_empty
 def _bucket_counts(batch) -> object:
     return _arrow(_frame(batch).group_by("_bucket").agg(pl.len().cast(pl.Int64).alias("rows")))
 
@@ -375,6 +394,7 @@ def _number_buckets(group, key: str, offsets: dict) -> object:
     return _arrow(frame.with_columns((start + within).alias("_position")).drop("_bucket"))
 
 
+@_skip_empty
 def _with_bucket(batch, key: str, size: int) -> object:
     return _arrow(_frame(batch).with_columns((pl.col(key) // size).alias("_bucket")))
 
@@ -386,7 +406,7 @@ def boilerplate_words(representatives, total: int, config) -> dict[str, pl.Serie
     sample = len(range(0, total, step))
     floor = max(config.boilerplate_share * sample, D.BOILERPLATE_MIN_ROWS * sample / max(total, 1))
     numbered = _positions(representatives, C.ORDER) if step > 1 else representatives.map_batches(
-        lambda t: _arrow(_frame(t).with_columns(pl.lit(0, pl.Int64).alias("_position"))), batch_format="pyarrow")
+        _skip_empty(lambda t: _arrow(_frame(t).with_columns(pl.lit(0, pl.Int64).alias("_position")))), batch_format="pyarrow")
     counts = numbered.map_batches(_sample_words, batch_format="pyarrow", fn_kwargs={"step": step})
     summed = _collect(_grouped(counts, "word", _partitions(), _sum_words, floor=floor))
     if summed.is_empty():
@@ -402,30 +422,31 @@ def _sum_words(group, floor: float) -> object:
     return _arrow(summed.filter(pl.col("rows") > floor))
 
 
-def duplicate_edges(rows, config: Config, partitions: int):
-    """(edges (a, b) between ``_order`` values that are duplicates, boilerplate words)."""
+def duplicate_edges(rows, config: Config, partitions: int) -> tuple[list, dict | None]:
+    """(blocks of edges (a, b) between ``_order`` values that are duplicates,
+    boilerplate words). The edges stay in the object store."""
     settings = config.dedup
     edges, common = [], None
     if settings.exact:
-        edges.append(_collect(_grouped(rows, "_content", partitions, _edges_to_first, key="_content")))
+        edges += _grouped(rows, "_content", partitions, _edges_to_first, key="_content").to_arrow_refs()
     if settings.conflicting_output:
-        edges.append(_collect(_grouped(rows, "_prompt", partitions, _edges_to_first, key="_prompt")))
+        edges += _grouped(rows, "_prompt", partitions, _edges_to_first, key="_prompt").to_arrow_refs()
     if settings.near:
         if settings.exact:
             representatives = _grouped(rows, "_content", partitions, _first_of_key, key="_content").materialize()
         else:
-            representatives = rows.map_batches(lambda t: _arrow(_frame(t).select(C.ORDER, *C.FIELDS)), batch_format="pyarrow")
+            representatives = rows.map_batches(_skip_empty(lambda t: _arrow(_frame(t).select(C.ORDER, *C.FIELDS))), batch_format="pyarrow")
         total = representatives.count()
         common = boilerplate_words(representatives, total, settings)
         bands = representatives.map_batches(_band_rows, batch_format="pyarrow", fn_kwargs={"config": settings})
-        edges.append(_collect(_grouped(bands, "_band", partitions, _verify_buckets, config=settings, common=common)))
-    edges = [e for e in edges if e.height]
-    return (pl.concat(edges) if edges else pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64})), common
+        edges += _grouped(bands, "_band", partitions, _verify_buckets, config=settings, common=common).to_arrow_refs()
+    return edges, common
 
 
 def cluster_roots_of(edges: pl.DataFrame) -> pl.DataFrame:
     """(``_order``, ``_root``) for every row with a duplicate edge: union-find over
-    the edge list's nodes only, the root being the cluster's first row in load order."""
+    the edge list's nodes only, the root being the cluster's first row in load
+    order. The single-machine reference for ``connected_roots`` (tests)."""
     nodes = np.unique(np.r_[edges.get_column("a").to_numpy(), edges.get_column("b").to_numpy()])
     clusters = D.UnionFind(len(nodes))
     clusters.union_pairs(np.searchsorted(nodes, edges.get_column("a").to_numpy()),
@@ -433,11 +454,120 @@ def cluster_roots_of(edges: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({C.ORDER: nodes, "_root": nodes[clusters.roots()]}, schema={C.ORDER: pl.Int64, "_root": pl.Int64})
 
 
-def _attach_roots(batch, roots) -> object:
+# Connected components by min-label propagation, partitioned by node: every node
+# starts as its own label, and each round every node takes the smallest label
+# among its own and its neighbours'. After as many rounds as the longest shortest
+# path in a cluster, every node holds its cluster's smallest ``_order``: the
+# union-find root of the local engine. The driver holds one object reference per
+# partition and one count per partition and round, whatever the corpus size.
+MAX_LABEL_ROUNDS = 1000
+
+
+def _remote_list(function, count: int, *args) -> list:
+    refs = function.options(num_returns=count).remote(*args)
+    return refs if count > 1 else [refs]
+
+
+def _adjacency_fn(partitions: int, *edge_tables):
+    """Both directions of every edge, split by node into ``partitions`` pieces."""
+    frames = [_frame(t) for t in edge_tables]
+    frames = [f for f in frames if f.width]
+    edges = pl.concat(frames) if frames else pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64})
+    both = pl.concat([edges.select(pl.col("a").alias("node"), pl.col("b").alias("nbr")),
+                      edges.select(pl.col("b").alias("node"), pl.col("a").alias("nbr"))]).unique()
+    part = both.get_column("node") % partitions
+    tables = [_arrow(both.filter(part == p)) for p in range(partitions)]
+    return tables if partitions > 1 else tables[0]
+
+
+def _concat_fn(*tables):
+    frames = [_frame(t) for t in tables]
+    frames = [f for f in frames if f.width]
+    return _arrow(pl.concat(frames) if frames else pl.DataFrame(schema={"node": pl.Int64, "nbr": pl.Int64}))
+
+
+def _initial_labels_fn(adjacency):
+    nodes = _frame(adjacency).select(pl.col("node").unique().sort())
+    return _arrow(nodes.with_columns(pl.col("node").alias("label")))
+
+
+def _send_fn(partitions: int, adjacency, labels):
+    """Each node's label, sent to its neighbours (the smallest per neighbour), split by receiver."""
+    joined = _frame(adjacency).join(_frame(labels), on="node")
+    sent = joined.group_by("nbr").agg(pl.col("label").min()).rename({"nbr": "node"})
+    part = sent.get_column("node") % partitions
+    tables = [_arrow(sent.filter(part == p)) for p in range(partitions)]
+    return tables if partitions > 1 else tables[0]
+
+
+def _update_fn(labels, *messages):
+    current = _frame(labels)
+    frames = [_frame(m) for m in messages]
+    received = pl.concat([f for f in frames if f.width] or [current.clear()])
+    best = received.group_by("node").agg(pl.col("label").min().alias("offered"))
+    updated = current.join(best, on="node", how="left").with_columns(
+        pl.min_horizontal("label", "offered").alias("new")
+    )
+    changed = int((updated.get_column("new") < updated.get_column("label")).sum())
+    return _arrow(updated.select("node", pl.col("new").alias("label"))), changed
+
+
+_adjacency = _Lazy(_adjacency_fn)
+_concat = _Lazy(_concat_fn)
+_initial_labels = _Lazy(_initial_labels_fn)
+_send = _Lazy(_send_fn)
+_update = _Lazy(_update_fn)
+
+
+def connected_roots(edge_blocks: list, partitions: int) -> list:
+    """Per partition (node % partitions), a block of (``_order``, ``_root``) for
+    every row that has a duplicate edge; the root is its cluster's first row."""
     import ray
 
-    table = ray.get(roots) if isinstance(roots, ray.ObjectRef) else roots
-    return _arrow(_frame(batch).join(table, on=C.ORDER, how="left", maintain_order="left"))
+    if not edge_blocks:
+        return []
+    split = [_remote_list(_adjacency, partitions, partitions, block) for block in edge_blocks]
+    adjacency = [_concat.remote(*(pieces[p] for pieces in split)) for p in range(partitions)]
+    labels = [_initial_labels.remote(adjacency[p]) for p in range(partitions)]
+    for _ in range(MAX_LABEL_ROUNDS):
+        sent = [_remote_list(_send, partitions, partitions, adjacency[p], labels[p]) for p in range(partitions)]
+        updated = [_update.options(num_returns=2).remote(labels[q], *(s[q] for s in sent)) for q in range(partitions)]
+        labels = [label for label, _ in updated]
+        if sum(ray.get([changed for _, changed in updated])) == 0:
+            return [_as_roots.remote(label) for label in labels]
+    raise RuntimeError(f"connected components did not settle in {MAX_LABEL_ROUNDS} rounds")
+
+
+def _as_roots_fn(labels):
+    return _arrow(_frame(labels).select(pl.col("node").alias(C.ORDER), pl.col("label").alias("_root")))
+
+
+_as_roots = _Lazy(_as_roots_fn)
+
+
+def _join_roots_fn(roots, *row_tables):
+    """Rows of one partition (by ``_order``) with their cluster root (null: no duplicate)."""
+    frames = [_frame(t) for t in row_tables]
+    frames = [f for f in frames if f.width]
+    if not frames:
+        return _arrow(pl.DataFrame())
+    rows = pl.concat(frames, how="vertical_relaxed")
+    table = _frame(roots) if roots is not None else pl.DataFrame(schema={C.ORDER: pl.Int64, "_root": pl.Int64})
+    return _arrow(rows.join(table, on=C.ORDER, how="left", maintain_order="left"))
+
+
+_join_roots = _Lazy(_join_roots_fn)
+
+
+def with_roots(rows, roots: list, partitions: int):
+    """``rows`` with ``_root``: a join of the rows, partitioned by ``_order``,
+    with the root blocks of the same partitions."""
+    import ray.data
+
+    blocks = rows.to_arrow_refs()
+    split = [_remote_list(_split_block, partitions, block, C.ORDER, partitions) for block in blocks]
+    joined = [_join_roots.remote(roots[p] if roots else None, *(pieces[p] for pieces in split)) for p in range(partitions)]
+    return ray.data.from_arrow_refs(joined)
 
 
 def _mark_partition(group, config: Config, common: dict | None) -> object:
@@ -451,6 +581,7 @@ def _mark_partition(group, config: Config, common: dict | None) -> object:
     return _arrow(frame.drop("_root").with_columns(marks))
 
 
+@_skip_empty
 def _unmarked(batch) -> object:
     return _arrow(D.unmarked(_frame(batch).drop("_root")))
 
@@ -461,12 +592,11 @@ def mark_all(rows, config: Config, partitions: int):
 
     settings = config.dedup
     if not (settings.exact or settings.conflicting_output or settings.near):
-        return rows.map_batches(lambda t: _arrow(D.unmarked(_frame(t))), batch_format="pyarrow"), None
+        return rows.map_batches(_skip_empty(lambda t: _arrow(D.unmarked(_frame(t)))), batch_format="pyarrow"), None
     edges, common = duplicate_edges(rows, config, partitions)
-    roots = ray.put(cluster_roots_of(edges))
-    rooted = rows.map_batches(_attach_roots, batch_format="pyarrow", fn_kwargs={"roots": roots}).materialize()
-    alone = rooted.map_batches(lambda t: _unmarked(t.filter(_null_mask(t))), batch_format="pyarrow")
-    clustered = rooted.map_batches(lambda t: t.filter(_not_null_mask(t)), batch_format="pyarrow")
+    rooted = with_roots(rows, connected_roots(edges, partitions), partitions).materialize()
+    alone = rooted.map_batches(lambda t: _unmarked(t.filter(_null_mask(t))) if t.num_rows else t, batch_format="pyarrow")
+    clustered = rooted.map_batches(lambda t: t.filter(_not_null_mask(t)) if t.num_rows else t, batch_format="pyarrow")
     marked = _grouped(clustered, "_root", partitions, _mark_partition, config=config, common=common)
     return alone.union(marked), common
 
@@ -486,6 +616,7 @@ def _not_null_mask(table):
 # ---------------------------------------------------------------- write
 
 
+@_skip_empty
 def _decide(batch, config: Config) -> object:
     return _arrow(decide(_frame(batch).lazy(), config=config).collect())
 
@@ -512,7 +643,7 @@ def write_shards_ray(ds, empty: pl.DataFrame, directory: Path, config: Config, k
         empty.write_parquet(path, compression=config.output.compression, statistics=True)
         return [path]
     numbered = _positions(ds, key).map_batches(
-        lambda t: _arrow(_frame(t).with_columns((pl.col("_position") // config.output.shard_rows).alias("_shard"))),
+        _skip_empty(lambda t: _arrow(_frame(t).with_columns((pl.col("_position") // config.output.shard_rows).alias("_shard")))),
         batch_format="pyarrow",
     ).materialize()
     written = _collect(_grouped(
@@ -542,6 +673,12 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
         partitions = _partitions()
         with timer("load"):
             rows, quarantine, rows_in = load_and_validate(sources)
+        if rows.count() == 0:
+            # Nothing valid to distribute: the local engine writes the (empty) sets
+            # and the quarantine exactly as it always does.
+            from pipeline.run import run
+
+            return run(inputs, out, config, export=export, quiet=quiet)
         with timer("tokens"):
             rows = rows.map_batches(_normalise_and_count, batch_size=BATCH_ROWS, batch_format="pyarrow",
                                     fn_kwargs={"config": config}).materialize()
@@ -579,6 +716,9 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
 
 def _is_rejected(table, rejected: bool):
     import pyarrow.compute as pc
+
+    if table.num_rows == 0:
+        return table
 
     fired = pc.greater(pc.list_value_length(table[C.REASONS]), 0)
     return table.filter(fired if rejected else pc.invert(fired))

@@ -94,3 +94,26 @@ def test_dedup_off_and_empty_sets(tmp_path):
     config = Config.model_validate({"dedup": {"exact": False, "conflicting_output": False, "near": False}})
     local, distributed = both_engines([str(corpus)], tmp_path, config)
     assert distributed["counts"] == local["counts"]
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_connected_components_by_label_propagation_match_union_find(partitions):
+    import numpy as np
+
+    rng = np.random.default_rng(partitions)
+    chain = [(n, n + 1) for n in range(100, 140)]  # a long path: many propagation rounds
+    random_edges = rng.integers(0, 300, size=(120, 2)).tolist()
+    edges = pl.DataFrame([(a, b) for a, b in [*chain, *random_edges] if a != b], schema={"a": pl.Int64, "b": pl.Int64},
+                         orient="row")
+    blocks = [ray.put(engine._arrow(edges[:50])), ray.put(engine._arrow(edges[50:]))]
+    roots = pl.concat([engine._frame(t) for t in ray.get(engine.connected_roots(blocks, partitions))])
+    assert_frame_equal(roots.sort(engine.C.ORDER), engine.cluster_roots_of(edges))
+
+
+def test_only_quarantined_and_single_rows(tmp_path):
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('not json\n{"instruction": 3, "output": "x"}\n', encoding="utf-8")
+    single = write_jsonl([{"instruction": "Name a colour.", "input": "", "output": "Blue."}], tmp_path / "one.jsonl")
+    for inputs in ([str(broken)], [str(broken), str(single)]):
+        local, distributed = both_engines(inputs, tmp_path / str(len(inputs)), Config())
+        assert distributed["counts"] == local["counts"]
