@@ -14,6 +14,8 @@ def _run(args: argparse.Namespace) -> int:
     from pipeline.run import run
     from pipeline.summary import print_summary
 
+    if args.ray_address and args.engine != "ray":
+        raise InputError("--ray-address needs --engine ray")
     if args.engine == "ray":
         from pipeline.engine_ray import run_ray
 

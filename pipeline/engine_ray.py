@@ -4,12 +4,12 @@
 
 Nothing here re-implements a stage. Every step calls the functions the local
 engine calls, on Arrow batches in Ray Data ``map_batches`` (row-by-row work) or
-on hash partitions in ``groupby(...).map_groups`` (work that needs all rows
-sharing a key). What is different is only where the corpus-wide numbers come
+on hash partitions shuffled by plain Ray tasks (``_grouped``: work that needs
+all rows sharing a key together). What is different is only where the corpus-wide numbers come
 from:
 
 - ``_order`` (the global load order, the tie-breaker everywhere): a first pass
-  counts each source's records; source offsets are summed on the driver (one
+  over the sources (one task each) counts each source's records; source offsets are summed on the driver (one
   number per source) and each worker adds its source's offset.
 - ``length_outlier``'s median and MAD: each batch gives a histogram of token
   counts, the driver sums them (a few thousand numbers) and the rule is applied
@@ -20,18 +20,20 @@ from:
   finding and verifying its buckets' candidate pairs with
   ``minhash.bucket_pairs`` and ``dedup.verify``; the boilerplate words by a
   distributed word count on the same evenly spaced sample as the local engine.
-  Connected components: the verified edges (only rows that have a duplicate)
-  are joined by union-find on the driver. Survivors are chosen per cluster
+  Connected components: min-label propagation over the verified edges, in
+  partitions by row (``connected_roots``); survivors are chosen per cluster
   (``dedup.mark_clusters``) in partitions of whole clusters.
 - Output shards: each clean / rejected / quarantined row gets its position in
   load order from per-bucket counts of ``_order``, and workers write the rows of
   one shard each, so the files are the local engine's, byte for byte.
 
-Driver memory, honestly: the driver holds per-source counts, histograms, the
-boilerplate words, the duplicate edges and their roots (memory grows with the
-number of rows that have a duplicate, not with the corpus) and, for the report,
-the curated frame itself (``build_report`` needs the whole frame). The report
-is the part that still grows with the corpus; see the README.
+Driver memory, honestly: the driver holds per-source counts and schemas, the
+summed token-length histograms, the boilerplate words, one object reference per
+partition and, per propagation round, one count per partition: none of that
+grows with the corpus. What does: the quarantined rows (gathered from the first
+pass over the sources) and, for the report, the curated frame itself, because
+``build_report`` reads every row's rule and token columns. The report is the
+limit today; see the README.
 """
 
 from __future__ import annotations

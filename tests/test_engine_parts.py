@@ -59,3 +59,12 @@ def test_buckets_split_across_partitions_give_the_same_candidate_pairs():
     split = pl.concat(parts).unique().sort("a", "b")
     assert split.height > 0
     assert split.equals(whole.sort("a", "b"))
+
+
+def test_a_ray_address_without_the_ray_engine_is_a_usage_error(tmp_path, capsys):
+    from pipeline.cli import main
+
+    sample = tmp_path / "in.jsonl"
+    sample.write_text('{"instruction": "Say hi.", "output": "Hi."}\n', encoding="utf-8")
+    assert main(["run", str(sample), "--out", str(tmp_path / "out"), "--ray-address", "auto"]) == 2
+    assert capsys.readouterr().err.strip() == "curate: error: --ray-address needs --engine ray"
