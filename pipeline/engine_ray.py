@@ -41,7 +41,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import pickle
 import time
 from pathlib import Path
@@ -583,30 +582,25 @@ def _mark_partition(group, config: Config, common: dict | None) -> object:
     return _arrow(frame.drop("_root").with_columns(marks))
 
 
-@_skip_empty
 def _unmarked(batch) -> object:
-    return _arrow(D.unmarked(_frame(batch).drop("_root")))
+    """The rows without a duplicate (no ``_root``), marked as such."""
+    if batch.num_columns == 0:
+        return batch
+    frame = _frame(batch)
+    return _arrow(D.unmarked(frame.filter(pl.col("_root").is_null()).drop("_root")))
 
 
 def mark_all(rows, config: Config, partitions: int):
     """Every row with ``_dedup_reason``, ``_cluster`` and ``_duplicate_of``."""
-    import ray
-
     settings = config.dedup
     if not (settings.exact or settings.conflicting_output or settings.near):
         return rows.map_batches(_skip_empty(lambda t: _arrow(D.unmarked(_frame(t)))), batch_format="pyarrow"), None
     edges, common = duplicate_edges(rows, config, partitions)
     rooted = with_roots(rows, connected_roots(edges, partitions), partitions).materialize()
-    alone = rooted.map_batches(lambda t: _unmarked(t.filter(_null_mask(t))) if t.num_rows else t, batch_format="pyarrow")
+    alone = rooted.map_batches(_unmarked, batch_format="pyarrow")
     clustered = rooted.map_batches(lambda t: t.filter(_not_null_mask(t)) if t.num_rows else t, batch_format="pyarrow")
     marked = _grouped(clustered, "_root", partitions, _mark_partition, config=config, common=common)
     return alone.union(marked), common
-
-
-def _null_mask(table):
-    import pyarrow.compute as pc
-
-    return pc.is_null(table["_root"])
 
 
 def _not_null_mask(table):
@@ -670,8 +664,6 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
     sources = expand_inputs(inputs)
     timer.say(f"curate: {len(sources)} source(s) -> {out} (engine: ray)")
     with ray_session(address, quiet):
-        import ray
-
         partitions = _partitions()
         with timer("load"):
             rows, quarantine, rows_in = load_and_validate(sources)
