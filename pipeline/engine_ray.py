@@ -135,7 +135,11 @@ def ray_session(address: str | None, quiet: bool) -> Iterator[None]:
     if not ray.is_initialized():
         options = dict(include_dashboard=False, log_to_driver=not quiet, logging_level=logging.WARNING)
         if address:
-            ray.init(address=address, **options)
+            try:
+                ray.init(address=address, **options)
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                raise InputError(f"cannot connect to the Ray cluster at {address}: {first}") from None
         else:
             ray.init(num_cpus=2, object_store_memory=LOCAL_OBJECT_STORE, **options)
         started = True
