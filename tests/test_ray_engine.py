@@ -56,9 +56,11 @@ def both_engines(inputs: list[str], tmp_path: Path, config: Config) -> tuple[dic
 def test_the_shipped_sample_curates_identically_from_the_command_line(tmp_path, capsys):
     from pipeline.cli import main
 
-    assert main(["run", str(SAMPLE), "--out", str(tmp_path / "local")]) == 0
-    assert main(["run", str(SAMPLE), "--out", str(tmp_path / "ray"), "--engine", "ray"]) == 0
+    export = ["--export", "alpaca-jsonl"]
+    assert main(["run", str(SAMPLE), "--out", str(tmp_path / "local"), *export]) == 0
+    assert main(["run", str(SAMPLE), "--out", str(tmp_path / "ray"), "--engine", "ray", *export]) == 0
     assert_same_outputs(tmp_path / "local", tmp_path / "ray")
+    assert (tmp_path / "ray" / "clean.jsonl").read_bytes() == (tmp_path / "local" / "clean.jsonl").read_bytes()
     local, distributed = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("local", "ray"))
     assert distributed["counts"] == local["counts"]
     assert distributed["dedup"]["rows_removed"] == local["dedup"]["rows_removed"]
