@@ -15,7 +15,14 @@ def _run(args: argparse.Namespace) -> int:
     from pipeline.run import run
     from pipeline.summary import print_summary
 
-    report = run(args.inputs, args.out, load_config(args.config), export=args.export)
+    if args.ray_address and args.engine != "ray":
+        raise InputError("--ray-address needs --engine ray")
+    if args.engine == "ray":
+        from pipeline.engine_ray import run_ray
+
+        report = run_ray(args.inputs, args.out, load_config(args.config), export=args.export, address=args.ray_address)
+    else:
+        report = run(args.inputs, args.out, load_config(args.config), export=args.export)
     print_summary(report, args.out)
     return 0
 
@@ -49,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, metavar="DIR", help="output directory (replaced atomically)")
     run.add_argument("--config", metavar="FILE", help="TOML config (default: built-in defaults, see config/default.toml)")
     run.add_argument("--export", choices=EXPORT_FORMATS, help="also write the clean set as Alpaca JSON or JSONL")
+    run.add_argument("--engine", choices=("local", "ray"), default="local", help="local (default) or ray: the same stages on a Ray cluster")
+    run.add_argument("--ray-address", metavar="ADDR", help="with --engine ray: an existing cluster (auto, ray://host:10001); default: a local two-CPU instance for this run")
     run.set_defaults(func=_run)
 
     report = commands.add_parser("report", help="(re)build the report of a finished run")

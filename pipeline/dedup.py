@@ -305,6 +305,27 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
     return survivor
 
 
+def duplicate_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per row, the ``content`` and ``prompt`` hashes (row by row: a batch's keys
+    are the same wherever the batch is computed)."""
+    comparable_texts = frame.select(comparable(field).alias(field) for field in C.FIELDS)
+    return comparable_texts.select(
+        hash_texts([pl.col(field) for field in C.FIELDS]).alias("content"),
+        hash_texts([pl.col(field) for field in PROMPT_FIELDS]).alias("prompt"),
+    )
+
+
+def best_first_rank(frame: pl.DataFrame, config: Config, published: np.ndarray | None = None) -> np.ndarray:
+    """Each row's position when the rows are sorted best first (``quality_rank``);
+    rows in ``published`` come before every other row."""
+    best_first = frame.select(pl.arg_sort_by(quality_rank(config)).alias("row")).get_column("row").to_numpy()
+    rank = np.empty(frame.height, dtype=np.int64)
+    rank[best_first] = np.arange(frame.height)
+    if published is not None:
+        rank[published] -= frame.height  # published rows lead their clusters
+    return rank
+
+
 def mark_duplicates(frame: pl.DataFrame, config: Config, published: np.ndarray | None = None) -> pl.DataFrame:
     """Add ``_cluster``, ``_duplicate_of`` and ``_dedup_reason``.
 
@@ -312,19 +333,19 @@ def mark_duplicates(frame: pl.DataFrame, config: Config, published: np.ndarray |
     they always survive, whatever their rank, and a row they replace gets the
     reason ``duplicate_of_previous``. Rows among the others keep the usual reasons.
     """
-    comparable_texts = frame.select(comparable(field).alias(field) for field in C.FIELDS)
-    keys = comparable_texts.select(
-        hash_texts([pl.col(field) for field in C.FIELDS]).alias("content"),
-        hash_texts([pl.col(field) for field in PROMPT_FIELDS]).alias("prompt"),
-    )
-    best_first = frame.select(pl.arg_sort_by(quality_rank(config)).alias("row")).get_column("row").to_numpy()
-    rank = np.empty(frame.height, dtype=np.int64)
-    rank[best_first] = np.arange(frame.height)
-    if published is not None:
-        rank[published] -= frame.height  # published rows lead their clusters
+    keys = duplicate_keys(frame)
+    rank = best_first_rank(frame, config, published)
     roots, common = cluster_roots(frame, keys, config.dedup)
+    return frame.with_columns(mark_clusters(frame, keys, roots, rank, config.dedup, common, published))
+
+
+def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, rank: np.ndarray,
+                  config: DedupConfig, common: dict | None, published: np.ndarray | None = None) -> pl.DataFrame:
+    """``_dedup_reason``, ``_cluster`` and ``_duplicate_of`` of the rows of
+    ``frame`` (in load order), given each row's cluster root. Clusters are
+    independent of each other, so this can run on one cluster at a time."""
     texts = frame.select(C.FIELDS)
-    survivor = assign_survivors(texts, keys, roots, rank, config.dedup, common)
+    survivor = assign_survivors(texts, keys, roots, rank, config, common)
     if published is not None:
         # Published rows are never taken back, even where two of them turn out
         # to be duplicates of each other (candidates LSH missed before).
@@ -354,15 +375,15 @@ def mark_duplicates(frame: pl.DataFrame, config: Config, published: np.ndarray |
         .then(pl.struct(of_survivor[C.SOURCE].alias(C.SOURCE), of_survivor[C.ROW].alias(C.ROW)))
         .alias(C.DUPLICATE_OF),
     )
-    if config.dedup.near:
-        marked = marked.with_columns(_near_answers(texts, marked, config.dedup, common))
+    if config.near:
+        marked = marked.with_columns(_near_answers(texts, marked, config, common))
     if published is not None:
         of_published = pl.lit(pl.Series(published)).gather(pl.col("_survivor"))
         marked = marked.with_columns(
             pl.when(pl.col("_removed") & of_published).then(pl.lit(PREVIOUS)).otherwise(pl.col(C.DEDUP_REASON))
             .alias(C.DEDUP_REASON)
         )
-    return frame.with_columns(marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF))
+    return marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)
 
 
 def record_keys(frame: pl.DataFrame) -> pl.DataFrame:
@@ -393,7 +414,7 @@ def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig
     return reasons.scatter(rows[near], NEAR) if near.any() else reasons
 
 
-def _unmarked(frame: pl.DataFrame) -> pl.DataFrame:
+def unmarked(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         pl.lit(None, pl.String).alias(C.DEDUP_REASON),
         pl.lit(None, pl.Int64).alias(C.CLUSTER),
@@ -407,7 +428,7 @@ def dedup(lf: pl.LazyFrame, config: Config) -> pl.LazyFrame:
     frame = lf.collect()
     settings = config.dedup
     if frame.height == 0 or not (settings.exact or settings.conflicting_output or settings.near):
-        return _unmarked(frame).lazy()
+        return unmarked(frame).lazy()
     return mark_duplicates(frame, config).lazy()
 
 

@@ -256,7 +256,15 @@ def candidate_pairs(signature: np.ndarray, bands: int, rows: int, eligible: np.n
     record = np.arange(len(signature), dtype=np.int64)
     if eligible is not None:
         keys, record = keys[eligible], record[eligible]
-    keys, owner = keys.ravel(), np.repeat(record, bands)
+    return bucket_pairs(keys.ravel(), np.repeat(record, bands))
+
+
+def bucket_pairs(keys: np.ndarray, owner: np.ndarray) -> pl.DataFrame:
+    """Pairs (a, b), a < b, of the ``owner`` values that share a key (see
+    ``candidate_pairs``). ``owner`` must be non-negative and, for each key, in
+    increasing order of the rows given: the first members of a large bucket are
+    its pivots. Buckets are independent, so any split of the keys into groups of
+    whole buckets gives, together, the same pairs."""
     order = np.argsort(keys, kind="stable")
     keys, owner = keys[order], owner[order]
     # Buckets are runs of equal keys in the sorted keys.
@@ -271,8 +279,9 @@ def candidate_pairs(signature: np.ndarray, bands: int, rows: int, eligible: np.n
         a, b = np.concatenate([a, pivot_a]), np.concatenate([b, pivot_b])
     low, high = np.minimum(a, b), np.maximum(a, b)
     distinct = low != high
-    pairs = np.unique(low[distinct] * len(signature) + high[distinct])
-    return pl.DataFrame({"a": pairs // len(signature), "b": pairs % len(signature)})
+    span = int(owner.max()) + 1 if len(owner) else 1
+    pairs = np.unique(low[distinct] * span + high[distinct])
+    return pl.DataFrame({"a": pairs // span, "b": pairs % span}, schema={"a": pl.Int64, "b": pl.Int64})
 
 
 def _all_pairs(owner: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

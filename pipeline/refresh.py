@@ -48,7 +48,7 @@ from pipeline import columns as C
 from pipeline.config import Config
 from pipeline.decide import split
 from pipeline.dedup import (
-    PREVIOUS, _unmarked, band_key_lists, content_hash, hash_texts, mark_duplicates, record_keys,
+    PREVIOUS, band_key_lists, content_hash, hash_texts, mark_duplicates, record_keys, unmarked,
 )
 from pipeline.load import expand_inputs, load_records
 from pipeline.minhash import LARGE_BUCKET, PIVOTS
@@ -234,7 +234,7 @@ def dedup_against(lf: pl.LazyFrame, config: Config, previous: Version | None, ke
     frame = lf.collect()
     settings = config.dedup
     if frame.height == 0 or not (settings.exact or settings.conflicting_output or settings.near):
-        return _unmarked(frame).lazy()
+        return unmarked(frame).lazy()
     if previous is None:
         return mark_duplicates(frame, config).lazy()
     new_keys = record_keys(frame)

@@ -47,11 +47,21 @@ def _judged(field: str) -> pl.Expr:
     return pl.col(token_column(field)) > 0 if field == "input" else pl.lit(True)
 
 
-def _robust_bounds(field: str, params: RuleParams) -> tuple[pl.Expr, pl.Expr]:
-    """(low, high) cut-offs on log1p(tokens): median -/+ k scaled MADs."""
+def _centre(field: str, params: RuleParams) -> tuple[pl.Expr, pl.Expr]:
+    """(median, median absolute deviation) of log1p(tokens) of the judged rows:
+    over the frame itself, or the corpus-wide values given in ``params``."""
+    if params.outlier_centres is not None:
+        median, mad = params.outlier_centres[field]
+        return pl.lit(median, dtype=pl.Float64), pl.lit(mad, dtype=pl.Float64)
     values = _log_length(field).filter(_judged(field))
     median = values.median()
-    spread = (values - median).abs().median() * _MAD_TO_SIGMA
+    return median, (values - median).abs().median()
+
+
+def _robust_bounds(field: str, params: RuleParams) -> tuple[pl.Expr, pl.Expr]:
+    """(low, high) cut-offs on log1p(tokens): median -/+ k scaled MADs."""
+    median, mad = _centre(field, params)
+    spread = mad * _MAD_TO_SIGMA
     # A field whose lengths barely vary has a MAD near 0; a floor keeps one token
     # more than usual from being an outlier.
     spread = pl.max_horizontal(spread, pl.lit(0.1))
@@ -76,6 +86,50 @@ def length_outlier(params: RuleParams) -> pl.Expr:
     essays and short labels are both legitimate. Judged per field (instruction,
     input, output) over the whole run."""
     return pl.any_horizontal(_field_outlier(field, params) for field in OUTLIER_FIELDS)
+
+
+def length_histogram(frame: pl.DataFrame) -> pl.DataFrame:
+    """(field, tokens, rows) over the judged rows of ``frame``: the per-batch part
+    of ``length_outlier``'s statistics. Token counts are integers with few
+    distinct values, so histograms of batches add up to the corpus's."""
+    parts = [
+        frame.filter(_judged(field)).group_by(pl.col(token_column(field)).alias("tokens")).agg(pl.len().alias("rows"))
+        .select(pl.lit(field).alias("field"), pl.col("tokens").cast(pl.Int64), pl.col("rows").cast(pl.Int64))
+        for field in OUTLIER_FIELDS
+    ]
+    return pl.concat(parts)
+
+
+def _weighted_median(values: pl.Series, counts: pl.Series) -> float | None:
+    """The median of ``values`` repeated ``counts`` times, computed as Polars
+    computes a column's median (the middle value, or the two middle values
+    interpolated by Polars itself), so the result is the same float."""
+    order = values.arg_sort()
+    values, counts = values.gather(order), counts.gather(order)
+    total = int(counts.sum() or 0)
+    if total == 0:
+        return None
+    ends = counts.cum_sum().to_numpy()
+    middle = sorted({(total - 1) // 2, total // 2})
+    picked = [values[int(np.searchsorted(ends, position, side="right"))] for position in middle]
+    return pl.Series(picked, dtype=pl.Float64).median()
+
+
+def outlier_centres(histogram: pl.DataFrame) -> dict[str, tuple[float | None, float | None]]:
+    """The global part of ``length_outlier``: per field, (median, MAD) of
+    log1p(tokens) from the summed histograms of all batches, equal to what the
+    rule computes over one whole frame."""
+    centres = {}
+    for field in OUTLIER_FIELDS:
+        counts = histogram.filter(pl.col("field") == field).group_by("tokens").agg(pl.col("rows").sum())
+        logs = counts.select(pl.col("tokens").cast(pl.Float64).log1p()).to_series()
+        median = _weighted_median(logs, counts.get_column("rows"))
+        if median is None:
+            centres[field] = (None, None)
+            continue
+        deviations = (logs - median).abs()
+        centres[field] = (median, _weighted_median(deviations, counts.get_column("rows")))
+    return centres
 
 
 # --- report ------------------------------------------------------------------------

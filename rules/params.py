@@ -52,6 +52,9 @@ class RuleParams(BaseModel):
     miles") still agree."""
 
     _max_seq_len: int = PrivateAttr(default=1024)
+    # length_outlier: per field (median, MAD) of log1p(tokens) measured over the
+    # whole run beforehand (the Ray engine's aggregate pass); None: measured in-frame.
+    _outlier_centres: dict | None = PrivateAttr(default=None)
 
     @property
     def max_seq_len(self) -> int:
@@ -62,6 +65,17 @@ class RuleParams(BaseModel):
     def with_max_seq_len(self, max_seq_len: int) -> "RuleParams":
         copy = self.model_copy()
         copy._max_seq_len = max_seq_len
+        return copy
+
+    @property
+    def outlier_centres(self) -> dict | None:
+        return self._outlier_centres
+
+    def with_outlier_centres(self, centres: dict) -> "RuleParams":
+        """A copy whose ``length_outlier`` uses these corpus-wide (median, MAD)
+        per field instead of the frame it is evaluated on (see ``rules.length``)."""
+        copy = self.model_copy()
+        copy._outlier_centres = centres
         return copy
 
     @field_validator("languages")
