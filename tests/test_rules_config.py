@@ -145,3 +145,13 @@ def test_language_detection_is_seeded_and_repeatable():
     first = detect_language(text)
     detect_language.cache_clear()
     assert first == detect_language(text) == "de"
+
+
+def test_readme_lists_every_rule_with_its_default_severity():
+    from pathlib import Path
+
+    from rules import RULES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name, registered in RULES.items():
+        assert f"| `{name}` | {registered.severity.value} |" in readme, name
