@@ -63,7 +63,7 @@ from pipeline.run import ReconciliationError, StageTimer, check_reconciled
 from pipeline.summary import write_report_pages
 from pipeline.tokens import count_stage
 from pipeline.validate import QUARANTINE_SCHEMA, validate
-from pipeline.write import clean_columns, describe_files, export_alpaca, publishing, rejected_columns, write_json
+from pipeline.write import check_replaceable, clean_columns, describe_files, export_alpaca, publishing, rejected_columns, write_json
 from rules.length import length_histogram, outlier_centres
 
 BATCH_ROWS = 8192  # rows per map_batches call: large enough for the per-batch chunk caches of the tokens stage
@@ -665,6 +665,7 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
         raise InputError("--engine ray needs Ray: pip install 'curate[ray]' (or .[ray] in a checkout)") from None
     timer = StageTimer(quiet)
     started = time.perf_counter()
+    check_replaceable(Path(out))  # fail before the work, not after it
     sources = expand_inputs(inputs)
     timer.say(f"curate: {len(sources)} source(s) -> {out} (engine: ray)")
     with ray_session(address, quiet):

@@ -44,7 +44,10 @@ def expand_inputs(inputs: list[str]) -> list[str]:
             continue
         path = Path(given)
         if path.is_dir():
-            sources.extend([given] if _is_saved_dataset(path) else _files_below(path))
+            found = [given] if _is_saved_dataset(path) else _files_below(path)
+            if not found:
+                raise InputError(f"no {', '.join(SUFFIXES)} files in directory {given}")
+            sources.extend(found)
         elif path.exists():
             sources.append(given)
         elif glob.has_magic(given):

@@ -30,6 +30,7 @@ from pipeline.summary import write_report_pages
 from pipeline.tokens import count_stage
 from pipeline.validate import validate
 from pipeline.write import (
+    check_replaceable,
     clean_columns,
     describe_files,
     export_alpaca,
@@ -85,6 +86,7 @@ def run(inputs: list[str], out: str | Path, config: Config, export: str | None =
     """Curate ``inputs`` into ``out``; returns the report dictionary."""
     timer = StageTimer(quiet)
     started = time.perf_counter()
+    check_replaceable(Path(out))  # fail before the work, not after it
     sources = expand_inputs(inputs)
     timer.say(f"curate: {len(sources)} source(s) -> {out}")
     with timer("load"):

@@ -19,6 +19,7 @@ import polars as pl
 
 from pipeline import columns as C
 from pipeline.config import OutputConfig
+from pipeline.errors import InputError
 
 INTERNAL = [C.ORDER, C.DEDUP_REASON]
 EXPORT_FORMATS = ("alpaca-json", "alpaca-jsonl")
@@ -89,6 +90,19 @@ def write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
+def check_replaceable(target: Path) -> None:
+    """Refuse an output path whose replacement would destroy something that is not
+    a curate run: a file, or a non-empty directory without a manifest.json (``--out .``
+    must not replace the working directory)."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise InputError(f"--out {target} exists and is not a directory")
+    if (target / "manifest.json").exists() or not any(target.iterdir()):
+        return
+    raise InputError(f"refusing to replace {target}: it is not empty and holds no curate run (no manifest.json)")
+
+
 @contextmanager
 def publishing(target: Path) -> Iterator[Path]:
     """Yield a scratch directory; on success it replaces ``target`` as a whole.
@@ -97,6 +111,7 @@ def publishing(target: Path) -> Iterator[Path]:
     old complete output or the new complete output. On failure the scratch
     directory is removed and ``target`` is untouched.
     """
+    check_replaceable(target)
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))

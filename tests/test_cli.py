@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from tests.conftest import write_jsonl
 
@@ -66,3 +67,34 @@ def test_random_bytes_are_quarantined_not_a_crash(tmp_path):
     assert report["counts"]["quarantined"] == report["counts"]["rows_in"] > 0
     quarantine = pl.read_parquet(tmp_path / "out" / "quarantine")
     assert set(quarantine["_source"].str.split("/").list.last()) >= {"noise.json", "noise.parquet"}
+
+
+def test_empty_directory_is_an_input_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = curate("run", "empty", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no .json, .jsonl, .ndjson, .parquet, .csv files in directory empty" in result.stderr
+
+
+@pytest.mark.parametrize("existing", ["file", "directory with other things"])
+def test_out_never_replaces_what_is_not_a_curate_run(tmp_path, record, existing):
+    write_jsonl(tmp_path / "in.jsonl", [record()])
+    target = tmp_path / "target"
+    if existing == "file":
+        target.write_text("precious")
+    else:
+        target.mkdir()
+        (target / "notes.txt").write_text("precious")
+    result = curate("run", "in.jsonl", "--out", "target", cwd=tmp_path)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "target" in result.stderr
+    precious = target if existing == "file" else target / "notes.txt"
+    assert precious.read_text() == "precious"
+
+
+def test_out_replaces_an_earlier_run_and_fills_an_empty_directory(tmp_path, record):
+    write_jsonl(tmp_path / "in.jsonl", [record()])
+    (tmp_path / "empty").mkdir()
+    assert curate("run", "in.jsonl", "--out", "empty", cwd=tmp_path).returncode == 0
+    assert curate("run", "in.jsonl", "--out", "empty", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "empty" / "manifest.json").exists()
