@@ -48,7 +48,12 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="curate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="curate",
+        description="Curate Alpaca-style instruction data into clean, deduplicated, train-ready shards "
+        "with a report of every decision, and fine-tune a model on them with LoRA.",
+        epilog="Exit status: 0 on success, 2 for a usage or input problem (one line on stderr).",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="curate INPUT... into clean/, rejected/ and quarantine/ shards")
