@@ -46,6 +46,7 @@ import polars as pl
 from pipeline import columns as C
 from pipeline import minhash
 from pipeline.config import Config, DedupConfig
+from pipeline.examples import clipped
 from rules import Severity
 
 EXACT = "exact_duplicate"
@@ -437,14 +438,6 @@ def dedup(lf: pl.LazyFrame, config: Config) -> pl.LazyFrame:
 
 EXAMPLE_CLUSTERS = 10
 EXAMPLE_REMOVED = 5  # removed rows shown per example cluster
-EXAMPLE_CHARS = 300
-
-
-def _clipped(row: dict) -> dict:
-    return {
-        key: value[:EXAMPLE_CHARS] + "…" if isinstance(value, str) and len(value) > EXAMPLE_CHARS else value
-        for key, value in row.items()
-    }
 
 
 def _example_clusters(frame: pl.DataFrame) -> list[tuple[int, str]]:
@@ -474,9 +467,9 @@ def _example(frame: pl.DataFrame, cluster: int, reason: str, config: DedupConfig
     return {
         "cluster": int(cluster),
         "reason": reason,
-        "survivor": _clipped(survivor.select(shown).to_dicts()[0]),
+        "survivor": clipped(survivor.select(shown).to_dicts()[0]),
         "removed": [
-            {**_clipped(row), "similarity": round(float(value), 4)}
+            {**clipped(row), "similarity": round(float(value), 4)}
             for row, value in zip(removed.select(shown).to_dicts(), similarity)
         ],
     }

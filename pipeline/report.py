@@ -16,12 +16,12 @@ import polars as pl
 from pipeline import columns as C
 from pipeline.config import Config
 from pipeline.dedup import dedup_report
+from pipeline.examples import clip, clipped
 from rules import RULES
 from rules.language import language_counts
 from rules.length import token_report
 
 EXAMPLES_PER_RULE = 3
-EXAMPLE_CHARS = 300
 
 
 def versions() -> dict[str, str]:
@@ -34,15 +34,9 @@ def versions() -> dict[str, str]:
     return found
 
 
-def _clip(text: str | None) -> str | None:
-    if text is None or len(text) <= EXAMPLE_CHARS:
-        return text
-    return text[:EXAMPLE_CHARS] + "…"
-
-
 def example_rows(frame: pl.DataFrame, limit: int = EXAMPLES_PER_RULE) -> list[dict]:
     rows = frame.head(limit).select(C.SOURCE, C.ROW, *C.FIELDS).to_dicts()
-    return [{key: _clip(value) if isinstance(value, str) else value for key, value in row.items()} for row in rows]
+    return [clipped(row) for row in rows]
 
 
 def rule_section(frame: pl.DataFrame, config: Config) -> list[dict]:
@@ -89,7 +83,7 @@ def quarantine_section(quarantine: pl.DataFrame, limit: int = 10) -> dict:
     return {
         "count": quarantine.height,
         "by_error": {str(k): int(n) for k, n in sorted(kinds.iter_rows(), key=lambda item: (-item[1], item[0]))},
-        "examples": [{**row, C.RAW: _clip(row[C.RAW])} for row in quarantine.head(limit).to_dicts()],
+        "examples": [{**row, C.RAW: clip(row[C.RAW])} for row in quarantine.head(limit).to_dicts()],
     }
 
 
