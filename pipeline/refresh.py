@@ -50,12 +50,11 @@ from pipeline.decide import split
 from pipeline.dedup import (
     PREVIOUS, band_key_lists, content_hash, hash_texts, mark_duplicates, record_keys, unmarked,
 )
-from pipeline.load import expand_inputs, load_records
+from pipeline.load import expand_inputs
 from pipeline.minhash import LARGE_BUCKET, PIVOTS
 from pipeline.report import build_report, count_reasons
-from pipeline.run import StageTimer, check_reconciled, stages
+from pipeline.run import StageTimer, check_reconciled, judge, read_sources
 from pipeline.summary import write_report_pages
-from pipeline.validate import validate
 from pipeline.write import clean_columns, describe_files, rejected_columns, sha256_of, write_json, write_shards
 
 REJECTED_BEFORE = "rejected_before"  # a seen row whose earlier copy was rejected
@@ -274,17 +273,6 @@ class Outcome:
     message: str
 
 
-def judge(raw: pl.DataFrame, config: Config, timer: StageTimer, dedup_stage=None) -> pl.DataFrame:
-    """Run's stages on ``raw``, with ``dedup_stage`` in place of dedup when given."""
-    frame = raw
-    for name, stage in stages(config):
-        if name == "dedup" and dedup_stage is not None:
-            stage = dedup_stage
-        with timer(name):
-            frame = stage(frame.lazy()).collect()
-    return frame
-
-
 def index_keys(judged: pl.DataFrame, clean: pl.DataFrame, config: Config) -> pl.DataFrame:
     """Index rows of the judged (valid) rows: seen hash, status, lineage, dedup keys,
     and band keys for the clean ones."""
@@ -318,11 +306,7 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
     sources = expand_inputs(inputs)
     timer.say(f"curate: refresh {len(sources)} source(s) -> {state.root}"
               + (f" (version {previous.number})" if previous else " (new state)"))
-    with timer("load"):
-        records = load_records(sources, say=timer.say)
-    with timer("validate"):
-        lf, quarantine = validate(records)
-        raw, quarantine = seen_hashes(lf.collect(), quarantine)
+    raw, quarantine = seen_hashes(*read_sources(sources, timer))
     keys = previous.keys() if previous else pl.DataFrame(schema=KEYS_SCHEMA)
     earlier = first_seen(keys)
     is_seen = pl.col(SEEN).is_in(earlier.get_column(SEEN).implode())

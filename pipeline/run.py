@@ -18,7 +18,6 @@ from typing import Callable, Iterator
 
 import polars as pl
 
-from pipeline import columns as C
 from pipeline.apply_rules import apply_rules
 from pipeline.config import Config
 from pipeline.decide import decide, split
@@ -82,6 +81,26 @@ def check_reconciled(counts: dict) -> None:
         )
 
 
+def read_sources(sources: list[str], timer: StageTimer) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Load and validate: (valid rows with lineage, quarantine rows)."""
+    with timer("load"):
+        records = load_records(sources, say=timer.say)
+    with timer("validate"):
+        lf, quarantine = validate(records)
+        return lf.collect(), quarantine
+
+
+def judge(frame: pl.DataFrame, config: Config, timer: StageTimer, dedup_stage: Stage | None = None) -> pl.DataFrame:
+    """Every stage of ``stages()`` on the valid rows, timed; ``dedup_stage`` (refresh's
+    dedup against published rows) stands in for dedup when given."""
+    for name, stage in stages(config):
+        if name == "dedup" and dedup_stage is not None:
+            stage = dedup_stage
+        with timer(name):
+            frame = stage(frame.lazy()).collect()
+    return frame
+
+
 def run(inputs: list[str], out: str | Path, config: Config, export: str | None = None, quiet: bool = False) -> dict:
     """Curate ``inputs`` into ``out``; returns the report dictionary."""
     timer = StageTimer(quiet)
@@ -89,14 +108,8 @@ def run(inputs: list[str], out: str | Path, config: Config, export: str | None =
     check_replaceable(Path(out))  # fail before the work, not after it
     sources = expand_inputs(inputs)
     timer.say(f"curate: {len(sources)} source(s) -> {out}")
-    with timer("load"):
-        records = load_records(sources, say=timer.say)
-    with timer("validate"):
-        lf, quarantine = validate(records)
-        frame = lf.collect()
-    for name, stage in stages(config):
-        with timer(name):
-            frame = stage(frame.lazy()).collect()
+    frame, quarantine = read_sources(sources, timer)
+    frame = judge(frame, config, timer)
     clean, rejected = split(frame)
     report = build_report(frame, clean, rejected, quarantine, config, timer.seconds, inputs)
     check_reconciled(report["counts"])
