@@ -662,7 +662,7 @@ def quarantine_section(report: dict) -> str:
         return not_computed("Quarantine")
     count = quarantine.get("count", 0)
     if not count:
-        return f'<p data-key="quarantined" data-value="0">No rows were quarantined: every record parsed with the right types.</p>'
+        return '<p data-key="quarantined" data-value="0">No rows were quarantined: every record parsed with the right types.</p>'
     parts = [f'<p class="headline"><b data-key="quarantined" data-value="{count}">{fmt_int(count)}</b> rows could not be '
              "read as instruction records; they are kept in quarantine/ with their raw text.</p>",
              simple_table(["error", "rows"], list(quarantine.get("by_error", {}).items()), count, "errors")]

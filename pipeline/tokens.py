@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 from tokenizers import Tokenizer
 
-from pipeline.config import DEFAULT_TOKENIZER, TokenConfig
+from pipeline.config import DEFAULT_TOKENIZER
 from pipeline.errors import InputError
 from pipeline.prompts import render_prompt
 
