@@ -281,13 +281,13 @@ def _child(argv: list[str]) -> dict:
 def child_main(argv: list[str]) -> None:
     started = time.perf_counter()
     from pipeline.config import Config
-    from pipeline.run import run
+    from pipeline.engines.local import run
 
     if argv[0] == "idle":
         print(json.dumps({"peak_mb": _peak_mb()}))
         return
     if argv[0] == "refresh":
-        from pipeline.refresh import refresh
+        from pipeline.engines.refresh import refresh
 
         ran = time.perf_counter()
         outcome = refresh(argv[1:-1], argv[-1], Config(), quiet=True)
@@ -298,7 +298,7 @@ def child_main(argv: list[str]) -> None:
     corpus, out = argv[1], argv[2]
     ran = time.perf_counter()
     if argv[0] == "run-ray":
-        from pipeline.engine_ray import run_ray
+        from pipeline.engines.ray import run_ray
 
         report = run_ray([corpus], out, Config(), quiet=True)
     else:
@@ -380,7 +380,7 @@ def minhash_section(bench: Bench) -> dict:
     timed on a subset of the same records (extrapolated per row)."""
     from datasketch import MinHash
 
-    from pipeline import minhash
+    from pipeline.dedup import minhash
     from pipeline.config import DedupConfig
 
     bench.ensure_corpus()

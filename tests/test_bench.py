@@ -9,7 +9,7 @@ import pytest
 
 from pipeline import bench
 from pipeline.config import Config
-from pipeline.run import run
+from pipeline.engines.local import run
 
 
 def test_corpus_is_deterministic_and_planted_as_described():

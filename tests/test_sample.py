@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.normalise import is_empty_input_spelling
+from pipeline.stages.normalise import is_empty_input_spelling
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

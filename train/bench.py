@@ -22,7 +22,7 @@ def curated_sample() -> tuple[Path, tempfile.TemporaryDirectory | None]:
     if CURATED_CLEAN.is_dir() and any(CURATED_CLEAN.glob("*.parquet")):
         return CURATED_CLEAN, None
     from pipeline.config import load_config
-    from pipeline.run import run
+    from pipeline.engines.local import run
 
     scratch = tempfile.TemporaryDirectory(prefix="curate-bench-")
     run([str(SAMPLE)], str(Path(scratch.name) / "curated"), load_config(None))

@@ -13,7 +13,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
 
 from pipeline import columns as C
-from pipeline.load import RawRecord
+from pipeline.stages.load import RawRecord
 
 QUARANTINE_SCHEMA = {C.SOURCE: pl.String, C.ROW: pl.Int64, C.RAW: pl.String, C.ERROR: pl.String}
 CORE_SCHEMA = {"instruction": pl.String, "input": pl.String, "output": pl.String}

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from pipeline import minhash
+from pipeline.dedup import minhash
 
 FIELDS = ("instruction", "input", "output")
 

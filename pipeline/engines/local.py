@@ -18,17 +18,17 @@ from typing import Callable, Iterator
 
 import polars as pl
 
-from pipeline.apply_rules import apply_rules
+from pipeline.stages.rules import apply_rules
 from pipeline.config import Config
-from pipeline.decide import decide, split
-from pipeline.dedup import dedup
-from pipeline.load import expand_inputs, load_records
-from pipeline.normalise import normalise
-from pipeline.report import build_report
-from pipeline.summary import write_report_pages
-from pipeline.tokens import count_stage
-from pipeline.validate import validate
-from pipeline.write import (
+from pipeline.stages.decide import decide, split
+from pipeline.dedup.dedup import dedup
+from pipeline.stages.load import expand_inputs, load_records
+from pipeline.stages.normalise import normalise
+from pipeline.report.build import build_report
+from pipeline.report.summary import write_report_pages
+from pipeline.stages.tokens import count_stage
+from pipeline.stages.validate import validate
+from pipeline.publish.write import (
     check_replaceable,
     clean_columns,
     describe_files,

@@ -46,16 +46,16 @@ import polars as pl
 
 from pipeline import columns as C
 from pipeline.config import Config
-from pipeline.decide import split
-from pipeline.dedup import (
+from pipeline.stages.decide import split
+from pipeline.dedup.dedup import (
     PREVIOUS, band_key_lists, content_hash, hash_texts, mark_duplicates, record_keys, unmarked,
 )
-from pipeline.load import expand_inputs
-from pipeline.minhash import LARGE_BUCKET, PIVOTS
-from pipeline.report import build_report, count_reasons
-from pipeline.run import StageTimer, check_reconciled, judge, read_sources
-from pipeline.summary import write_report_pages
-from pipeline.write import clean_columns, describe_files, rejected_columns, sha256_of, write_json, write_shards
+from pipeline.stages.load import expand_inputs
+from pipeline.dedup.minhash import LARGE_BUCKET, PIVOTS
+from pipeline.report.build import build_report, count_reasons
+from pipeline.engines.local import StageTimer, check_reconciled, judge, read_sources
+from pipeline.report.summary import write_report_pages
+from pipeline.publish.write import clean_columns, describe_files, rejected_columns, sha256_of, write_json, write_shards
 
 REJECTED_BEFORE = "rejected_before"  # a seen row whose earlier copy was rejected
 CLEAN, REJECTED, QUARANTINED = "clean", "rejected", "quarantined"

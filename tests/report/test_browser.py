@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config
-from pipeline.report_html import CSP, SECTIONS, fmt_int, render_html
-from pipeline.run import run
+from pipeline.report.html import CSP, SECTIONS, fmt_int, render_html
+from pipeline.engines.local import run
 from tests.conftest import ALPACA_5000, needs_reference
-from tests.test_report_html import full_report, tiny_run
+from tests.report.test_html import full_report, tiny_run
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900",
          "--remote-debugging-pipe"]

@@ -3,7 +3,7 @@ or a CI log. Figures only, capped lists; the examples live in report.html."""
 
 from __future__ import annotations
 
-from pipeline.report_html import fmt_int, fmt_share, share_of, short_source
+from pipeline.report.html import fmt_int, fmt_share, share_of, short_source
 
 TOP = 8  # longest list printed in any table
 

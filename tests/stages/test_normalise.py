@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipeline.normalise import normalise
+from pipeline.stages.normalise import normalise
 
 
 def normalised(instruction="Say hi.", input="", output="hi") -> dict:

@@ -8,7 +8,7 @@ import json
 import polars as pl
 
 from pipeline.config import Config
-from pipeline.run import run
+from pipeline.engines.local import run
 from tests.conftest import write_jsonl
 
 

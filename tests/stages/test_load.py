@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.load import expand_inputs, load_records
-from pipeline.validate import validate
+from pipeline.stages.load import expand_inputs, load_records
+from pipeline.stages.validate import validate
 from tests.conftest import write_jsonl
 
 RECORDS = [
@@ -106,7 +106,7 @@ def test_saved_hugging_face_dataset(tmp_path):
 
 def test_hub_dataset_unreachable_is_one_line_exit_2(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     result = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "run", "hf:someone/no-such-dataset", "--out", str(tmp_path / "o")],
         capture_output=True, text=True, env=env, timeout=120,

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from pipeline.errors import InputError
-from pipeline.report_html import fmt_share, render_html
-from pipeline.report_md import render_markdown
+from pipeline.report.html import fmt_share, render_html
+from pipeline.report.markdown import render_markdown
 
 
 LABEL_WIDTH = 44

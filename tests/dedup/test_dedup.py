@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from pipeline import columns as C
 from pipeline.config import Config, DedupConfig, load_config
-from pipeline.dedup import content_hash, dedup, dedup_report
-from pipeline.run import stages
-from pipeline.run import run
+from pipeline.dedup.dedup import content_hash, dedup, dedup_report
+from pipeline.engines.local import stages
+from pipeline.engines.local import run
 from tests.conftest import write_jsonl
 
 STORY = (

@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pipeline import minhash
+from pipeline.dedup import minhash
 from rules.length import OUTLIER_FIELDS, _centre, length_histogram, outlier_centres
 from rules.params import RuleParams
 

@@ -15,11 +15,11 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import Config
-from pipeline.report import histogram, lengths_section, log_edges
-from pipeline.report_html import SECTIONS, differing_spans, fmt_share, histogram_svg, render_html, threshold_x
-from pipeline.report_md import render_markdown
-from pipeline.run import run
-from pipeline.summary import rebuild_report
+from pipeline.report.build import histogram, lengths_section, log_edges
+from pipeline.report.html import SECTIONS, differing_spans, fmt_share, histogram_svg, render_html, threshold_x
+from pipeline.report.markdown import render_markdown
+from pipeline.engines.local import run
+from pipeline.report.summary import rebuild_report
 from tests.conftest import ALPACA_5000, needs_reference, write_jsonl
 
 MB = 1024 * 1024

@@ -1,4 +1,4 @@
-"""The Ray engine: the same stages as ``pipeline.run``, spread over a Ray cluster.
+"""The Ray engine: the same stages as ``pipeline.engines.local``, spread over a Ray cluster.
 
     curate run INPUT... --out DIR --engine ray [--ray-address ADDR]
 
@@ -50,20 +50,20 @@ import numpy as np
 import polars as pl
 
 from pipeline import columns as C
-from pipeline import dedup as D
-from pipeline import minhash
-from pipeline.apply_rules import apply_rules
+from pipeline.dedup import dedup as D
+from pipeline.dedup import minhash
+from pipeline.stages.rules import apply_rules
 from pipeline.config import Config
-from pipeline.decide import decide, split
+from pipeline.stages.decide import decide, split
 from pipeline.errors import InputError
-from pipeline.load import expand_inputs, load_records
-from pipeline.normalise import normalise
-from pipeline.report import build_report
-from pipeline.run import ReconciliationError, StageTimer, check_reconciled
-from pipeline.summary import write_report_pages
-from pipeline.tokens import count_stage
-from pipeline.validate import QUARANTINE_SCHEMA, validate
-from pipeline.write import check_replaceable, clean_columns, describe_files, export_alpaca, publishing, rejected_columns, write_json
+from pipeline.stages.load import expand_inputs, load_records
+from pipeline.stages.normalise import normalise
+from pipeline.report.build import build_report
+from pipeline.engines.local import ReconciliationError, StageTimer, check_reconciled
+from pipeline.report.summary import write_report_pages
+from pipeline.stages.tokens import count_stage
+from pipeline.stages.validate import QUARANTINE_SCHEMA, validate
+from pipeline.publish.write import check_replaceable, clean_columns, describe_files, export_alpaca, publishing, rejected_columns, write_json
 from rules.length import length_histogram, outlier_centres
 
 BATCH_ROWS = 8192  # rows per map_batches call: large enough for the per-batch chunk caches of the tokens stage
@@ -635,7 +635,7 @@ def _write_shards(group, directory: str, shard_rows: int, columns: list[str], co
 
 
 def write_shards_ray(ds, empty: pl.DataFrame, directory: Path, config: Config, key: str) -> list[Path]:
-    """Shards in the layout of ``pipeline.write.write_shards``, each written by a worker."""
+    """Shards in the layout of ``pipeline.publish.write.write_shards``, each written by a worker."""
     directory.mkdir(parents=True, exist_ok=True)
     columns = empty.columns
     if ds.count() == 0:  # an empty set still gets one (empty) shard, so readers find the schema
@@ -658,7 +658,7 @@ def write_shards_ray(ds, empty: pl.DataFrame, directory: Path, config: Config, k
 
 def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | None = None, quiet: bool = False,
             address: str | None = None) -> dict:
-    """``pipeline.run.run`` on Ray: the same outputs, computed by Ray workers."""
+    """``pipeline.engines.local.run`` on Ray: the same outputs, computed by Ray workers."""
     try:
         import ray  # noqa: F401
     except ImportError:
@@ -675,7 +675,7 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
         if rows.count() == 0:
             # Nothing valid to distribute: the local engine writes the (empty) sets
             # and the quarantine exactly as it always does.
-            from pipeline.run import run
+            from pipeline.engines.local import run
 
             return run(inputs, out, config, export=export, quiet=quiet)
         with timer("tokens"):

@@ -44,9 +44,9 @@ import numpy as np
 import polars as pl
 
 from pipeline import columns as C
-from pipeline import minhash
+from pipeline.dedup import minhash
 from pipeline.config import Config, DedupConfig
-from pipeline.examples import clipped
+from pipeline.report.examples import clipped
 from rules import Severity
 
 EXACT = "exact_duplicate"

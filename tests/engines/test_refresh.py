@@ -14,10 +14,10 @@ import polars as pl
 import pytest
 
 from pipeline.cli import main
-from pipeline.refresh import State, check_version
+from pipeline.engines.refresh import State, check_version
 from tests.conftest import write_jsonl
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Distinct tasks, each clean under the default rules.
 TASKS = [
@@ -305,8 +305,8 @@ def test_published_rows_always_survive(records, published, expected):
     import numpy as np
 
     from pipeline.config import Config
-    from pipeline.dedup import mark_duplicates
-    from pipeline.run import stages
+    from pipeline.dedup.dedup import mark_duplicates
+    from pipeline.engines.local import stages
 
     config = Config()
     frame = pl.DataFrame(records, schema=["instruction", "input", "output"], orient="row").with_columns(

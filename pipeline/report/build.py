@@ -15,8 +15,8 @@ import polars as pl
 
 from pipeline import columns as C
 from pipeline.config import Config
-from pipeline.dedup import dedup_report
-from pipeline.examples import clip, clipped
+from pipeline.dedup.dedup import dedup_report
+from pipeline.report.examples import clip, clipped
 from rules import RULES
 from rules.language import language_counts
 from rules.length import token_report

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.load import load_records
-from pipeline.validate import validate
+from pipeline.stages.load import load_records
+from pipeline.stages.validate import validate
 from tests.conftest import write_jsonl
 
 GOOD = {"instruction": "Add 2 and 3.", "input": "", "output": "5"}

@@ -8,13 +8,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import run as run_module
+from pipeline.engines import local as run_module
 from pipeline.config import Config, OutputConfig, load_config
-from pipeline.run import ReconciliationError, check_reconciled, run
-from pipeline.write import sha256_of
+from pipeline.engines.local import ReconciliationError, check_reconciled, run
+from pipeline.publish.write import sha256_of
 from tests.conftest import ALPACA_5000, needs_reference, write_jsonl
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -12,15 +12,15 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipeline import dedup
+from pipeline.dedup import dedup
 from pipeline.bench import make_corpus, write_jsonl
 from pipeline.config import Config, OutputConfig
-from pipeline.run import run
+from pipeline.engines.local import run
 
 ray = pytest.importorskip("ray")
-engine = pytest.importorskip("pipeline.engine_ray")
+engine = pytest.importorskip("pipeline.engines.ray")
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 SETS = ("clean", "rejected", "quarantine")
 
 

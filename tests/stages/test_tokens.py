@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers
 
-from pipeline import tokens as T
+from pipeline.stages import tokens as T
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.prompts import render_prompt
@@ -112,7 +112,7 @@ def test_stage_keeps_rows_and_order_and_handles_empty_frames(tokenizer):
 @needs_reference()
 def test_chunk_counts_equal_plain_encoding_on_the_reference_data(tokenizer):
     records = json.loads(ALPACA_5000.read_text(encoding="utf-8"))
-    from pipeline.normalise import normalise
+    from pipeline.stages.normalise import normalise
 
     raw = frame_of(*[[r.get(f) or "" for r in records] for f in T.FIELDS])
     for frame in (raw, normalise(raw.lazy()).collect().select(T.FIELDS)):  # before and after normalise

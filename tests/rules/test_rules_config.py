@@ -15,7 +15,7 @@ from rules import RULES, RuleParams, Severity
 from rules.arithmetic import aggregate_answer, conversion_answer, evaluate, expression_answer
 from rules.language import detect_language
 
-DEFAULT_TOML = Path(__file__).resolve().parents[1] / "config" / "default.toml"
+DEFAULT_TOML = Path(__file__).resolve().parents[2] / "config" / "default.toml"
 
 
 def test_default_profile_equals_the_built_in_defaults():
@@ -152,6 +152,6 @@ def test_readme_lists_every_rule_with_its_default_severity():
 
     from rules import RULES
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for name, registered in RULES.items():
         assert f"| `{name}` | {registered.severity.value} |" in readme, name
