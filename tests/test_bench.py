@@ -7,30 +7,30 @@ import re
 import polars as pl
 import pytest
 
-from pipeline import bench
+from pipeline import bench, synthetic
 from pipeline.config import Config
 from pipeline.engines.local import run
 
 
 def test_corpus_is_deterministic_and_planted_as_described():
-    records, truth = bench.make_corpus(2000, seed=3)
-    again, _ = bench.make_corpus(2000, seed=3)
+    records, truth = synthetic.make_corpus(2000, seed=3)
+    again, _ = synthetic.make_corpus(2000, seed=3)
     assert records == again and len(records) == truth.height == 2000
     kinds = dict(truth.group_by("kind").len().iter_rows())
     assert kinds["exact"] == 100 and kinds["near"] == 100 and kinds["conflicting"] == 20
-    assert kinds["template"] % bench.TEMPLATE_GROUP == 0 and kinds["template"] > 0
+    assert kinds["template"] % synthetic.TEMPLATE_GROUP == 0 and kinds["template"] > 0
     assert truth.get_column("row").to_list() == list(range(2000))
 
 
 def test_originals_have_distinct_prompts():
-    records, truth = bench.make_corpus(2000)
+    records, truth = synthetic.make_corpus(2000)
     originals = truth.filter(pl.col("kind") == "unique").get_column("row").to_list()
     prompts = {" ".join(re.findall(r"\w+", f"{records[i]['instruction']} {records[i]['input']}".lower())) for i in originals}
     assert len(prompts) == len(originals)
 
 
 def test_planted_copies_differ_from_their_original_only_as_planted():
-    records, truth = bench.make_corpus(2000)
+    records, truth = synthetic.make_corpus(2000)
     first = {}
     for row, group, kind in truth.sort("row").iter_rows():
         if kind == "unique":
@@ -66,8 +66,8 @@ def test_score(groups, removed, precision, recall, lost):
 
 
 def test_pipeline_finds_the_planted_duplicates_and_keeps_templated_tasks(tmp_path):
-    records, truth = bench.make_corpus(3000, seed=5)
-    corpus = bench.write_jsonl(records, tmp_path / "corpus.jsonl")
+    records, truth = synthetic.make_corpus(3000, seed=5)
+    corpus = synthetic.write_jsonl(records, tmp_path / "corpus.jsonl")
     run([str(corpus)], tmp_path / "out", Config(), quiet=True)
     result = bench.score(truth, bench.removed_by_dedup(tmp_path / "out").get_column("row"))
     assert result["recall"] >= 0.99
@@ -84,8 +84,8 @@ def test_sections_are_named_once_and_corpus_section_runs(tmp_path, capsys):
 
 
 def test_pipeline_child_reports_timings_and_its_own_peak_memory(tmp_path):
-    records, _ = bench.make_corpus(300)
-    corpus = bench.write_jsonl(records, tmp_path / "corpus.jsonl")
+    records, _ = synthetic.make_corpus(300)
+    corpus = synthetic.write_jsonl(records, tmp_path / "corpus.jsonl")
     result = bench._child(["run", str(corpus), str(tmp_path / "out")])
     assert {"load", "dedup", "total"} <= set(result["timings_s"])
     assert result["peak_mb"] > 0 and sum(result["dedup"].values()) > 0

@@ -13,7 +13,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipeline.dedup import dedup
-from pipeline.bench import make_corpus, write_jsonl
+from pipeline.synthetic import make_corpus, write_jsonl
 from pipeline.config import Config, OutputConfig
 from pipeline.engines.local import run
 

@@ -217,7 +217,7 @@ def test_leftover_version_directories_are_removed_and_reported(capsys, tmp_path,
 
 @pytest.fixture(scope="module")
 def large_batch(tmp_path_factory):
-    from pipeline.bench import make_corpus, write_jsonl as write_records
+    from pipeline.synthetic import make_corpus, write_jsonl as write_records
 
     records, _ = make_corpus(12_000, seed=7)
     return write_records(records, tmp_path_factory.mktemp("large") / "large.jsonl")

@@ -25,7 +25,7 @@ from pipeline.config import Config
 from pipeline.report.html import CSP, SECTIONS, fmt_int, render_html
 from pipeline.engines.local import run
 from tests.conftest import ALPACA_5000, needs_reference
-from tests.report.test_html import full_report, tiny_run
+from tests.report.reports import full_report, tiny_run
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
