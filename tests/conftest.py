@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
+REFERENCE = ROOT.parent / "shared" / "data"
 ALPACA_5000 = REFERENCE / "alpaca_5000.json"
 
 

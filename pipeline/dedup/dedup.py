@@ -39,6 +39,7 @@ of 729?") would otherwise make every task of that template look alike.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -48,6 +49,9 @@ from pipeline.dedup import minhash
 from pipeline.config import Config, DedupConfig
 from pipeline.report.examples import clipped
 from rules import Severity
+
+if TYPE_CHECKING:
+    from pipeline.flow import Context, PublishedRows
 
 EXACT = "exact_duplicate"
 CONFLICTING = "conflicting_output"
@@ -423,14 +427,36 @@ def unmarked(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def dedup(lf: pl.LazyFrame, config: Config) -> pl.LazyFrame:
-    """Mark duplicates; decide moves them to rejected/. Needs the whole column, so
-    it collects."""
+def dedup(lf: pl.LazyFrame, context: Context) -> pl.LazyFrame:
+    """The dedup stage: mark duplicates; decide moves them to rejected/. Corpus-wide,
+    so it collects. With published rows in ``context`` (refresh), the new rows are
+    also compared with those, which always survive."""
     frame = lf.collect()
+    config = context.config
     settings = config.dedup
     if frame.height == 0 or not (settings.exact or settings.conflicting_output or settings.near):
         return unmarked(frame).lazy()
+    if context.published is not None:
+        return mark_against_published(frame, config, context.published).lazy()
     return mark_duplicates(frame, config).lazy()
+
+
+def mark_against_published(frame: pl.DataFrame, config: Config, published: PublishedRows) -> pl.DataFrame:
+    """New rows among themselves as in a full run, and against the published rows
+    they may duplicate (only those are read back), which always survive."""
+    settings = config.dedup
+    new_keys = record_keys(frame)
+    new_bands = band_key_lists(frame, settings) if settings.near else None
+    old = published.near(new_keys, new_bands)
+    rule_columns = [c for c in frame.columns if c.startswith(C.RULE_PREFIX)]
+    old = old.with_columns(
+        (pl.int_range(pl.len()) + frame.height).cast(pl.Int64).alias(C.ORDER),
+        *[pl.lit(False).alias(c) for c in rule_columns],
+    )
+    combined = pl.concat([frame.select(*C.FIELDS, C.SOURCE, C.ROW, C.ORDER, *rule_columns), old], how="vertical_relaxed")
+    is_published = np.r_[np.zeros(frame.height, dtype=bool), np.ones(old.height, dtype=bool)]
+    marked = mark_duplicates(combined, config, published=is_published).head(frame.height)
+    return frame.with_columns(marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF))
 
 
 # ---------------------------------------------------------------- report

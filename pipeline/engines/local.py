@@ -1,10 +1,10 @@
-"""The pipeline, as one visible list of stages.
+"""The local engine: the stages of ``pipeline.flow.STAGES`` on one frame, then the
+outputs published at once.
 
-    sources -> load -> validate -> normalise -> tokens -> rules -> dedup -> decide -> write -> report
+    sources -> load -> validate -> STAGES -> write -> report
 
-Each middle stage is a function ``pl.LazyFrame -> pl.LazyFrame``. The runner
-materialises the frame between stages so that the timings in the report are the
-real cost of each stage rather than of one fused query at the sink.
+The frame is materialised between stages so that the timings in the report are
+the real cost of each stage rather than of one fused query at the sink.
 """
 
 from __future__ import annotations
@@ -12,44 +12,18 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import polars as pl
 
-from pipeline.stages.rules import apply_rules
 from pipeline.config import Config
-from pipeline.stages.decide import decide, split
-from pipeline.dedup.dedup import dedup
-from pipeline.stages.load import expand_inputs, load_records
-from pipeline.stages.normalise import normalise
+from pipeline.flow import STAGES, Context
 from pipeline.report.build import build_report
-from pipeline.report.summary import write_report_pages
-from pipeline.stages.tokens import count_stage
+from pipeline.stages.decide import split
+from pipeline.stages.load import expand_inputs, load_records
 from pipeline.stages.validate import validate
-from pipeline.publish.write import (
-    check_replaceable,
-    clean_columns,
-    describe_files,
-    export_alpaca,
-    publishing,
-    rejected_columns,
-    write_json,
-    write_shards,
-)
-
-Stage = Callable[[pl.LazyFrame], pl.LazyFrame]
-
-
-def stages(config: Config) -> list[tuple[str, Stage]]:
-    return [
-        ("normalise", normalise),
-        ("tokens", partial(count_stage, config=config)),  # before rules: too_long and length_outlier read the counts
-        ("rules", partial(apply_rules, config=config)),
-        ("dedup", partial(dedup, config=config)),
-        ("decide", partial(decide, config=config)),
-    ]
+from pipeline.publish.write import check_replaceable, publishing, write_run_record, write_sets
 
 
 class StageTimer:
@@ -90,14 +64,11 @@ def read_sources(sources: list[str], timer: StageTimer) -> tuple[pl.DataFrame, p
         return lf.collect(), quarantine
 
 
-def judge(frame: pl.DataFrame, config: Config, timer: StageTimer, dedup_stage: Stage | None = None) -> pl.DataFrame:
-    """Every stage of ``stages()`` on the valid rows, timed; ``dedup_stage`` (refresh's
-    dedup against published rows) stands in for dedup when given."""
-    for name, stage in stages(config):
-        if name == "dedup" and dedup_stage is not None:
-            stage = dedup_stage
-        with timer(name):
-            frame = stage(frame.lazy()).collect()
+def judge(frame: pl.DataFrame, context: Context, timer: StageTimer) -> pl.DataFrame:
+    """Every stage of ``STAGES`` on the valid rows, in order, timed."""
+    for stage in STAGES:
+        with timer(stage.name):
+            frame = stage.apply(frame, context)
     return frame
 
 
@@ -109,32 +80,13 @@ def run(inputs: list[str], out: str | Path, config: Config, export: str | None =
     sources = expand_inputs(inputs)
     timer.say(f"curate: {len(sources)} source(s) -> {out}")
     frame, quarantine = read_sources(sources, timer)
-    frame = judge(frame, config, timer)
+    frame = judge(frame, Context(config), timer)
     clean, rejected = split(frame)
     report = build_report(frame, clean, rejected, quarantine, config, timer.seconds, inputs)
     check_reconciled(report["counts"])
     with timer("write"):
         with publishing(Path(out)) as scratch:
-            write_outputs(scratch, clean, rejected, quarantine, config, report, export)
+            write_sets(scratch, clean, rejected, quarantine, config.output, export)
+            write_run_record(scratch, report)
     report["timings_s"]["total"] = round(time.perf_counter() - started, 4)
     return report
-
-
-def write_outputs(directory: Path, clean: pl.DataFrame, rejected: pl.DataFrame, quarantine: pl.DataFrame,
-                  config: Config, report: dict, export: str | None) -> None:
-    files = write_shards(clean.select(clean_columns(clean)), directory / "clean", config.output)
-    files += write_shards(rejected.select(rejected_columns(rejected)), directory / "rejected", config.output)
-    files += write_shards(quarantine, directory / "quarantine", config.output)
-    if export:
-        files.append(export_alpaca(clean, directory, export))
-    write_json(directory / "report.json", report)
-    files.append(directory / "report.json")
-    files += write_report_pages(directory, report)
-    manifest = {
-        "counts": report["counts"],
-        "files": describe_files(directory, files),
-        "config": report["config"],
-        "versions": report["versions"],
-    }
-    write_json(directory / "manifest.json", manifest)
-

@@ -1,20 +1,20 @@
-"""The Ray engine: the same stages as ``pipeline.engines.local``, spread over a Ray cluster.
+"""The Ray engine: the stages of ``pipeline.flow.STAGES``, spread over a Ray cluster.
 
     curate run INPUT... --out DIR --engine ray [--ray-address ADDR]
 
-Nothing here re-implements a stage. Every step calls the functions the local
-engine calls, on Arrow batches in Ray Data ``map_batches`` (row-by-row work) or
-on hash partitions shuffled by plain Ray tasks (``_grouped``: work that needs
-all rows sharing a key together). What is different is only where the corpus-wide numbers come
-from:
+Nothing here re-implements or re-lists a stage. The engine walks ``STAGES``: a
+row-local stage runs on Arrow batches in Ray Data ``map_batches``, after its
+``needs`` (a corpus fact) are summed from per-batch parts; a corpus-wide stage
+runs in its distributed form (``DISTRIBUTED``: dedup on hash partitions shuffled
+by plain Ray tasks, ``_grouped``). What is different from the local engine is
+only where the corpus-wide numbers come from:
 
 - ``_order`` (the global load order, the tie-breaker everywhere): a first pass
   over the sources (one task each) counts each source's records; source offsets are summed on the driver (one
   number per source) and each worker adds its source's offset.
-- ``length_outlier``'s median and MAD: each batch gives a histogram of token
-  counts, the driver sums them (a few thousand numbers) and the rule is applied
-  with those values (``rules.length.outlier_centres``), the same floats as over
-  one frame.
+- ``length_outlier``'s median and MAD (the rules stage's ``needs``): each batch
+  gives a histogram of token counts, the driver sums them (a few thousand numbers)
+  and the rule is applied with those values, the same floats as over one frame.
 - dedup: exact and conflicting duplicates by a group-by on the content and
   prompt hashes; near duplicates by a group-by on LSH band keys, each partition
   finding and verifying its buckets' candidate pairs with
@@ -50,21 +50,19 @@ import numpy as np
 import polars as pl
 
 from pipeline import columns as C
+from pipeline.config import Config
 from pipeline.dedup import dedup as D
 from pipeline.dedup import minhash
-from pipeline.stages.rules import apply_rules
-from pipeline.config import Config
-from pipeline.stages.decide import decide, split
-from pipeline.errors import InputError
-from pipeline.stages.load import expand_inputs, load_records
-from pipeline.stages.normalise import normalise
-from pipeline.report.build import build_report
 from pipeline.engines.local import ReconciliationError, StageTimer, check_reconciled
-from pipeline.report.summary import write_report_pages
-from pipeline.stages.tokens import count_stage
+from pipeline.errors import InputError
+from pipeline.flow import STAGES, Context, CorpusFact, Stage
+from pipeline.publish.write import (
+    check_replaceable, clean_columns, export_alpaca, publishing, rejected_columns, write_run_record,
+)
+from pipeline.report.build import build_report
+from pipeline.stages.decide import split
+from pipeline.stages.load import expand_inputs, load_records
 from pipeline.stages.validate import QUARANTINE_SCHEMA, validate
-from pipeline.publish.write import check_replaceable, clean_columns, describe_files, export_alpaca, publishing, rejected_columns, write_json
-from rules.length import length_histogram, outlier_centres
 
 BATCH_ROWS = 8192  # rows per map_batches call: large enough for the per-batch chunk caches of the tokens stage
 ORDER_BUCKET = 1 << 16  # _order values per bucket when rows are numbered in load order
@@ -209,36 +207,27 @@ def load_and_validate(sources: list[str]):
 
 
 @_skip_empty
-def _normalise_and_count(batch, config: Config) -> object:
-    frame = _frame(batch)
-    return _arrow(count_stage(normalise(frame.lazy()), config=config).collect())
+def _run_stage(batch, stage: Stage, context: Context) -> object:
+    return _arrow(stage.run(_frame(batch).lazy(), context).collect())
 
 
 @_skip_empty
-def _histogram(batch) -> object:
-    return _arrow(length_histogram(_frame(batch)))
+def _fact_part(batch, fact: CorpusFact) -> object:
+    return _arrow(fact.part(_frame(batch)))
 
 
-@_skip_empty
-def _rules_and_keys(batch, config: Config) -> object:
-    """Rules (with the corpus-wide length statistics in ``config``), then the
-    per-row parts of dedup: content / prompt hashes and the quality sort keys."""
-    frame = apply_rules(_frame(batch).lazy(), config=config).collect()
-    keys = D.duplicate_keys(frame)
-    drops, fired, informative, _ = D.quality_rank(config)
-    return _arrow(frame.with_columns(
-        keys.get_column("content").alias("_content"), keys.get_column("prompt").alias("_prompt"),
-        drops.cast(pl.Int64).alias(RANK[0]), fired.cast(pl.Int64).alias(RANK[1]), informative.cast(pl.Int64).alias(RANK[2]),
-    ))
-
-
-def with_length_statistics(rows, config: Config) -> Config:
-    """``config`` whose ``length_outlier`` uses the whole run's (median, MAD)."""
-    histogram = _collect(rows.map_batches(_histogram, batch_format="pyarrow"))
-    if histogram.is_empty():
-        histogram = pl.DataFrame(schema={"field": pl.String, "tokens": pl.Int64, "rows": pl.Int64})
-    rules = config.rules.with_outlier_centres(outlier_centres(histogram))
-    return config.model_copy(update={"rules": rules})
+def run_stage(stage: Stage, rows, context: Context, partitions: int):
+    """One stage over the distributed rows: its corpus facts summed from per-batch
+    parts first, then batch by batch (row-local) or in its distributed form."""
+    if stage.needs is not None:
+        parts = _collect(rows.map_batches(_fact_part, batch_format="pyarrow", fn_kwargs={"fact": stage.needs}))
+        context = stage.settled(context, [parts])
+    if stage.corpus_wide:
+        if stage.run not in DISTRIBUTED:
+            raise NotImplementedError(f"the Ray engine has no distributed form of the corpus-wide stage {stage.name!r}")
+        return DISTRIBUTED[stage.run](rows, context, partitions).materialize()
+    return rows.map_batches(_run_stage, batch_size=BATCH_ROWS, batch_format="pyarrow",
+                            fn_kwargs={"stage": stage, "context": context}).materialize()
 
 
 # ---------------------------------------------------------------- dedup
@@ -594,17 +583,37 @@ def _unmarked(batch) -> object:
     return _arrow(D.unmarked(frame.filter(pl.col("_root").is_null()).drop("_root")))
 
 
-def mark_all(rows, config: Config, partitions: int):
-    """Every row with ``_dedup_reason``, ``_cluster`` and ``_duplicate_of``."""
+@_skip_empty
+def _dedup_keys(batch, config: Config) -> object:
+    """The per-row parts of dedup: content / prompt hashes and the quality sort keys."""
+    frame = _frame(batch)
+    keys = D.duplicate_keys(frame)
+    drops, fired, informative, _ = D.quality_rank(config)
+    return _arrow(frame.with_columns(
+        keys.get_column("content").alias("_content"), keys.get_column("prompt").alias("_prompt"),
+        drops.cast(pl.Int64).alias(RANK[0]), fired.cast(pl.Int64).alias(RANK[1]), informative.cast(pl.Int64).alias(RANK[2]),
+    ))
+
+
+def mark_all(rows, context: Context, partitions: int):
+    """The dedup stage, distributed: every row with ``_dedup_reason``, ``_cluster``
+    and ``_duplicate_of``."""
+    config = context.config
     settings = config.dedup
     if not (settings.exact or settings.conflicting_output or settings.near):
-        return rows.map_batches(_skip_empty(lambda t: _arrow(D.unmarked(_frame(t)))), batch_format="pyarrow"), None
+        return rows.map_batches(_skip_empty(lambda t: _arrow(D.unmarked(_frame(t)))), batch_format="pyarrow")
+    rows = rows.map_batches(_dedup_keys, batch_size=BATCH_ROWS, batch_format="pyarrow",
+                            fn_kwargs={"config": config}).materialize()
     edges, common = duplicate_edges(rows, config, partitions)
     rooted = with_roots(rows, connected_roots(edges, partitions), partitions).materialize()
     alone = rooted.map_batches(_unmarked, batch_format="pyarrow")
     clustered = rooted.map_batches(lambda t: t.filter(_not_null_mask(t)) if t.num_rows else t, batch_format="pyarrow")
     marked = _grouped(clustered, "_root", partitions, _mark_partition, config=config, common=common)
-    return alone.union(marked), common
+    return alone.union(marked)
+
+
+# The distributed form of each corpus-wide stage of ``STAGES``, by its local function.
+DISTRIBUTED = {D.dedup: mark_all}
 
 
 def _not_null_mask(table):
@@ -614,11 +623,6 @@ def _not_null_mask(table):
 
 
 # ---------------------------------------------------------------- write
-
-
-@_skip_empty
-def _decide(batch, config: Config) -> object:
-    return _arrow(decide(_frame(batch).lazy(), config=config).collect())
 
 
 def _write_shards(group, directory: str, shard_rows: int, columns: list[str], compression: str, key: str) -> object:
@@ -678,21 +682,13 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
             from pipeline.engines.local import run
 
             return run(inputs, out, config, export=export, quiet=quiet)
-        with timer("tokens"):
-            rows = rows.map_batches(_normalise_and_count, batch_size=BATCH_ROWS, batch_format="pyarrow",
-                                    fn_kwargs={"config": config}).materialize()
-        with timer("rules"):
-            ruled = with_length_statistics(rows, config)
-            rows = rows.map_batches(_rules_and_keys, batch_size=BATCH_ROWS, batch_format="pyarrow",
-                                    fn_kwargs={"config": ruled}).materialize()
-        with timer("dedup"):
-            rows, _ = mark_all(rows, config, partitions)
-            rows = rows.materialize()
-        with timer("decide"):
-            rows = rows.map_batches(_decide, batch_format="pyarrow", fn_kwargs={"config": config}).materialize()
+        context = Context(config)
+        for stage in STAGES:
+            with timer(stage.name):
+                rows = run_stage(stage, rows, context, partitions)
         with timer("report"):
             # build_report reads the whole frame: the part that still runs on the driver.
-            frame = _collect(rows).sort(C.ORDER).drop("_content", "_prompt", *RANK)
+            frame = _collect(rows).sort(C.ORDER).drop("_content", "_prompt", *RANK, strict=False)
             clean, rejected = split(frame)
             report = build_report(frame, clean, rejected, quarantine.sort(QKEY).drop(QKEY), config, timer.seconds, inputs)
             check_reconciled(report["counts"])
@@ -700,15 +696,10 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
                 raise ReconciliationError(f"rows read ({rows_in}) != rows curated ({report['counts']['rows_in']})")
         with timer("write"):
             with publishing(Path(out)) as scratch:
-                files = write_sets(scratch, rows, frame, clean, rejected, quarantine, config)
+                write_sets(scratch, rows, frame, clean, rejected, quarantine, config)
                 if export:
-                    files.append(export_alpaca(clean, scratch, export))
-                write_json(scratch / "report.json", report)
-                files.append(scratch / "report.json")
-                files += write_report_pages(scratch, report)
-                manifest = {"counts": report["counts"], "files": describe_files(scratch, files),
-                            "config": report["config"], "versions": report["versions"]}
-                write_json(scratch / "manifest.json", manifest)
+                    export_alpaca(clean, scratch, export)
+                write_run_record(scratch, report)
     report["timings_s"]["total"] = round(time.perf_counter() - started, 4)
     return report
 
@@ -725,6 +716,7 @@ def _is_rejected(table, rejected: bool):
 
 def write_sets(scratch: Path, rows, frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFrame,
                quarantine: pl.DataFrame, config: Config) -> list[Path]:
+    """clean/, rejected/ and quarantine/ shards, each written by workers."""
     clean_ds = rows.map_batches(lambda t: _is_rejected(t, False), batch_format="pyarrow")
     rejected_ds = rows.map_batches(lambda t: _is_rejected(t, True), batch_format="pyarrow")
     files = write_shards_ray(clean_ds, clean.select(clean_columns(frame)).clear(), scratch / "clean", config, C.ORDER)

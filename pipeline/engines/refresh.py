@@ -38,24 +38,20 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from pipeline import columns as C
 from pipeline.config import Config
+from pipeline.flow import Context
 from pipeline.stages.decide import split
-from pipeline.dedup.dedup import (
-    PREVIOUS, band_key_lists, content_hash, hash_texts, mark_duplicates, record_keys, unmarked,
-)
+from pipeline.dedup.dedup import PREVIOUS, band_key_lists, content_hash, hash_texts, record_keys
 from pipeline.stages.load import expand_inputs
 from pipeline.dedup.minhash import LARGE_BUCKET, PIVOTS
 from pipeline.report.build import build_report, count_reasons
 from pipeline.engines.local import StageTimer, check_reconciled, judge, read_sources
-from pipeline.report.summary import write_report_pages
-from pipeline.publish.write import clean_columns, describe_files, rejected_columns, sha256_of, write_json, write_shards
+from pipeline.publish.write import clean_columns, rejected_columns, sha256_of, write_run_record, write_shards
 
 REJECTED_BEFORE = "rejected_before"  # a seen row whose earlier copy was rejected
 CLEAN, REJECTED, QUARANTINED = "clean", "rejected", "quarantined"
@@ -227,28 +223,18 @@ def published_rows(previous: Version, lineage: pl.DataFrame) -> pl.DataFrame:
     return wanted.join(lineage.lazy(), on=[C.SOURCE, C.ROW], how="semi", maintain_order="left").collect()
 
 
-def dedup_against(lf: pl.LazyFrame, config: Config, previous: Version | None, keys: pl.DataFrame) -> pl.LazyFrame:
-    """The dedup stage of a refresh: new rows among themselves as in a full run, and
-    against the published rows, which always survive."""
-    frame = lf.collect()
-    settings = config.dedup
-    if frame.height == 0 or not (settings.exact or settings.conflicting_output or settings.near):
-        return unmarked(frame).lazy()
-    if previous is None:
-        return mark_duplicates(frame, config).lazy()
-    new_keys = record_keys(frame)
-    new_bands = band_key_lists(frame, settings) if settings.near else None
-    lineage = involved_published(new_keys, new_bands, keys, config)
-    old = published_rows(previous, lineage)
-    rule_columns = [c for c in frame.columns if c.startswith(C.RULE_PREFIX)]
-    old = old.with_columns(
-        (pl.int_range(pl.len()) + frame.height).cast(pl.Int64).alias(C.ORDER),
-        *[pl.lit(False).alias(c) for c in rule_columns],
-    )
-    combined = pl.concat([frame.select(*C.FIELDS, C.SOURCE, C.ROW, C.ORDER, *rule_columns), old], how="vertical_relaxed")
-    published = np.r_[np.zeros(frame.height, dtype=bool), np.ones(old.height, dtype=bool)]
-    marked = mark_duplicates(combined, config, published=published).head(frame.height)
-    return frame.with_columns(marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)).lazy()
+@dataclass(frozen=True)
+class Published:
+    """The rows ``version`` published, as the dedup stage compares new rows with
+    them (``pipeline.flow.PublishedRows``): found by the stored hashes and band
+    keys, and only those few read back from clean/."""
+
+    version: Version
+    keys: pl.DataFrame
+    config: Config
+
+    def near(self, keys: pl.DataFrame, bands: pl.Series | None) -> pl.DataFrame:
+        return published_rows(self.version, involved_published(keys, bands, self.keys, self.config))
 
 
 # ---------------------------------------------------------------- the refresh
@@ -367,7 +353,8 @@ def _increment(previous: Version | None, batch: Batch, config: Config, timer: St
                number: int) -> dict:
     """Judge only the new rows (dedup against the published ones) and add them to
     the published clean set."""
-    judged = judge(batch.new, config, timer, partial(dedup_against, config=config, previous=previous, keys=batch.keys))
+    published = Published(previous, batch.keys, config) if previous else None
+    judged = judge(batch.new, Context(config, published), timer)
     clean, rejected_new = split(judged)
     seen_rejected = seen_as_rejected(batch.seen, batch.earlier)
     rejected = pl.concat([rejected_new, seen_rejected], how="diagonal_relaxed")
@@ -404,7 +391,7 @@ def _recurate(previous: Version, batch: Batch, config: Config, timer: StageTimer
     timer.say(f"curate: config changed: re-curating all {everything.height:,} rows seen so far")
     everything = everything.with_columns(pl.int_range(pl.len()).cast(pl.Int64).alias(C.ORDER))
     everything = everything.with_columns(content_hash().alias(SEEN))
-    judged = judge(everything, config, timer)
+    judged = judge(everything, Context(config), timer)
     clean, rejected = split(judged)
     with timer("write"):
         write_shards(clean.select(clean_columns(clean)), scratch / "clean", config.output)
@@ -446,30 +433,15 @@ def _refresh_section(number, previous, added, removed, rejected, seen, recurated
 def write_version(directory: Path, report: dict, previous: Version | None) -> None:
     """report.json/html/md and the manifest. Files linked from the previous version
     keep its manifest entries (same bytes) instead of being hashed again."""
-    write_json(directory / "report.json", report)
-    write_report_pages(directory, report)
-    known = {entry["path"]: entry for entry in previous.manifest["files"]} if previous else {}
-    entries, fresh = [], []
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        relative = path.relative_to(directory).as_posix()
-        linked = relative in known and previous is not None and os.path.samefile(path, previous.path / relative)
-        if linked:
-            entries.append(known[relative])
-        else:
-            fresh.append(path)
-    entries = sorted(entries + describe_files(directory, fresh), key=lambda e: e["path"])
-    manifest = {
+    identity = {
         "version": report["refresh"]["version"],
         "parent": report["refresh"]["previous_version"],
         "inputs": report["inputs"],
-        "counts": report["counts"],
         "refresh": report["refresh"],
         "config_fingerprint": report["refresh"]["config_fingerprint"],
-        "files": entries,
-        "config": report["config"],
-        "versions": report["versions"],
     }
-    write_json(directory / "manifest.json", manifest)
+    earlier = (previous.path, previous.manifest["files"]) if previous else None
+    write_run_record(directory, report, identity=identity, earlier=earlier)
 
 
 def check_version(version: Version) -> list[str]:

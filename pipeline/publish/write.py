@@ -1,4 +1,5 @@
-"""Write: Parquet shards, the optional Alpaca export, and atomic publication.
+"""Write: Parquet shards, the optional Alpaca export, the run's record (report
+files and manifest, written here only) and atomic publication.
 
 Everything is written into a hidden sibling directory first and swapped into
 place at the end, so a run that fails midway leaves the previous output intact.
@@ -20,9 +21,11 @@ import polars as pl
 from pipeline import columns as C
 from pipeline.config import OutputConfig
 from pipeline.errors import InputError
+from pipeline.report.summary import write_report_pages
 
 INTERNAL = [C.ORDER, C.DEDUP_REASON]
 EXPORT_FORMATS = ("alpaca-json", "alpaca-jsonl")
+MANIFEST = "manifest.json"
 
 
 def user_columns(frame: pl.DataFrame) -> list[str]:
@@ -88,6 +91,46 @@ def describe_files(root: Path, paths: list[Path]) -> list[dict]:
 
 def write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def write_sets(directory: Path, clean: pl.DataFrame, rejected: pl.DataFrame, quarantine: pl.DataFrame,
+               output: OutputConfig, export: str | None = None) -> None:
+    """clean/, rejected/ and quarantine/ shards of a whole-frame run, and the export."""
+    write_shards(clean.select(clean_columns(clean)), directory / "clean", output)
+    write_shards(rejected.select(rejected_columns(rejected)), directory / "rejected", output)
+    write_shards(quarantine, directory / "quarantine", output)
+    if export:
+        export_alpaca(clean, directory, export)
+
+
+def write_run_record(directory: Path, report: dict, identity: dict | None = None,
+                     earlier: tuple[Path, list[dict]] | None = None) -> None:
+    """report.json, report.html, report.md, then manifest.json: every engine's run
+    (and every refresh version) ends here, so the manifest has one shape.
+
+    The manifest lists every file of ``directory`` (the shards, exports and report
+    files written before it). ``identity`` leads it (a refresh's version, parent and
+    inputs). ``earlier`` is a previous version's directory and manifest entries: a
+    file hard-linked from it keeps its entry (same bytes) instead of being hashed again.
+    """
+    write_json(directory / "report.json", report)
+    write_report_pages(directory, report)
+    known = {entry["path"]: entry for entry in earlier[1]} if earlier else {}
+    entries, fresh = [], []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p != directory / MANIFEST):
+        relative = path.relative_to(directory).as_posix()
+        if relative in known and os.path.samefile(path, earlier[0] / relative):
+            entries.append(known[relative])
+        else:
+            fresh.append(path)
+    manifest = {
+        **(identity or {}),
+        "counts": report["counts"],
+        "files": sorted(entries + describe_files(directory, fresh), key=lambda entry: entry["path"]),
+        "config": report["config"],
+        "versions": report["versions"],
+    }
+    write_json(directory / MANIFEST, manifest)
 
 
 def check_replaceable(target: Path) -> None:

@@ -6,11 +6,15 @@ until the report has counted them, then dropped at write time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from pipeline import columns as C
-from pipeline.config import Config
 from rules import Severity
+
+if TYPE_CHECKING:
+    from pipeline.flow import Context
 
 
 def _fired(names: list[str]) -> pl.Expr:
@@ -19,7 +23,8 @@ def _fired(names: list[str]) -> pl.Expr:
     return pl.concat_list(pl.when(pl.col(C.rule_column(n))).then(pl.lit(n)) for n in names).list.drop_nulls()
 
 
-def decide(lf: pl.LazyFrame, config: Config) -> pl.LazyFrame:
+def decide(lf: pl.LazyFrame, context: Context) -> pl.LazyFrame:
+    config = context.config
     active = config.active_rules()
     drop = [n for n in active if config.severity_of(n) is Severity.DROP]
     flag = [n for n in active if config.severity_of(n) is Severity.FLAG]

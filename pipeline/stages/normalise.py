@@ -6,9 +6,14 @@ Each repair is one named expression; a row lists the repairs that changed it in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from pipeline import columns as C
+
+if TYPE_CHECKING:
+    from pipeline.flow import Context
 
 # Control characters except newline and tab, plus the zero-width characters that
 # survive copy-paste from web pages and break exact matching (zero-width space,
@@ -62,9 +67,10 @@ def is_empty_input_spelling(text: pl.Expr) -> pl.Expr:
     return key.is_in(_EMPTY_INPUT_KEYS)
 
 
-def normalise(lf: pl.LazyFrame) -> pl.LazyFrame:
+def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
     """Apply each repair in turn, keeping each intermediate text as a temporary column
-    so that every step is computed once and compared with the step before it."""
+    so that every step is computed once and compared with the step before it.
+    Row-local, and reads no setting (``context`` is the stage signature's)."""
     steps = {"nfc": lambda c: pl.col(c).map_batches(_nfc, return_dtype=pl.String),
              "invisible_chars": lambda c: _without_invisible(pl.col(f"_nfc_{c}")),
              "whitespace": lambda c: _trimmed(c, pl.col(f"_invisible_chars_{c}"))}

@@ -26,6 +26,7 @@ import importlib.util
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -34,6 +35,9 @@ from tokenizers import Tokenizer
 from pipeline.config import DEFAULT_TOKENIZER
 from pipeline.errors import InputError
 from pipeline.prompts import render_prompt
+
+if TYPE_CHECKING:
+    from pipeline.flow import Context
 
 FIELDS = ("instruction", "input", "output")
 COLUMNS = {name: f"_tokens_{name}" for name in (*FIELDS, "prompt", "total")}
@@ -204,7 +208,8 @@ def token_columns(frame: pl.DataFrame, tokenizer: Tokenizer) -> pl.DataFrame:
     )
 
 
-def count_stage(lf: pl.LazyFrame, config) -> pl.LazyFrame:
-    """The pipeline stage. Collects: distinct chunks are found over the whole column."""
-    tokenizer = load_tokenizer(config.tokens.tokenizer)
+def count_stage(lf: pl.LazyFrame, context: Context) -> pl.LazyFrame:
+    """The pipeline stage. Row-local (a row's counts do not depend on the other
+    rows); collects, because distinct chunks are found over the whole batch."""
+    tokenizer = load_tokenizer(context.config.tokens.tokenizer)
     return token_columns(lf.collect(), tokenizer).lazy()

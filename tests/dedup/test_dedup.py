@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pipeline import columns as C
 from pipeline.config import Config, DedupConfig, load_config
 from pipeline.dedup.dedup import content_hash, dedup, dedup_report
-from pipeline.engines.local import stages
+from pipeline.flow import Context, stages_before
 from pipeline.engines.local import run
 from tests.conftest import write_jsonl
 
@@ -32,16 +32,13 @@ def prepared(*records: tuple[str, str, str], config: Config = Config()) -> pl.Da
         pl.int_range(pl.len()).cast(pl.Int64).alias(C.ROW),
         pl.int_range(pl.len()).cast(pl.Int64).alias(C.ORDER),
     )
-    lf = frame.lazy()
-    for name, stage in stages(config):
-        if name == "dedup":
-            return lf.collect()
-        lf = stage(lf)
-    raise AssertionError("the pipeline has no dedup stage")
+    for stage in stages_before("dedup"):
+        frame = stage.apply(frame, Context(config))
+    return frame
 
 
 def marked(*records: tuple[str, str, str], config: Config = Config()) -> pl.DataFrame:
-    return dedup(prepared(*records, config=config).lazy(), config).collect()
+    return dedup(prepared(*records, config=config).lazy(), Context(config)).collect()
 
 
 def reasons(*records: tuple[str, str, str], config: Config = Config()) -> list[str | None]:
@@ -165,7 +162,7 @@ def test_thresholds_are_read_from_the_config():
 
 def test_empty_input_gives_the_dedup_columns():
     empty = prepared(("Name it.", "", "Red")).head(0)
-    result = dedup(empty.lazy(), Config()).collect()
+    result = dedup(empty.lazy(), Context(Config())).collect()
     assert {C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF} <= set(result.columns) and result.height == 0
 
 

@@ -103,7 +103,7 @@ def test_failed_run_leaves_previous_output_intact(mixed_input, tmp_path, monkeyp
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(run_module, "write_json", explode)
+    monkeypatch.setattr(run_module, "write_run_record", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         run_quietly([mixed_input], out)
     assert {p: sha256_of(p) for p in out.rglob("*") if p.is_file()} == before

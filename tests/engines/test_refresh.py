@@ -306,15 +306,13 @@ def test_published_rows_always_survive(records, published, expected):
 
     from pipeline.config import Config
     from pipeline.dedup.dedup import mark_duplicates
-    from pipeline.engines.local import stages
+    from pipeline.flow import Context, stages_before
 
     config = Config()
     frame = pl.DataFrame(records, schema=["instruction", "input", "output"], orient="row").with_columns(
         pl.lit("in.jsonl").alias("_source"), pl.int_range(pl.len()).cast(pl.Int64).alias("_row"),
         pl.int_range(pl.len()).cast(pl.Int64).alias("_order"))
-    for name, stage in stages(config):
-        if name == "dedup":
-            break
-        frame = stage(frame.lazy()).collect()
+    for stage in stages_before("dedup"):
+        frame = stage.apply(frame, Context(config))
     result = mark_duplicates(frame, config, published=np.array(published))
     assert result.get_column("_dedup_reason").to_list() == expected
