@@ -24,11 +24,12 @@ from typing import Callable, Protocol
 import polars as pl
 
 from pipeline.config import Config
-from pipeline.dedup.dedup import dedup
-from pipeline.stages.decide import decide
-from pipeline.stages.normalise import normalise
-from pipeline.stages.rules import apply_rules
-from pipeline.stages.tokens import count_stage
+from pipeline.dedup.dedup import dedup, dedup_facts
+from pipeline.report.model import Facts
+from pipeline.stages.decide import decide, decision_facts
+from pipeline.stages.normalise import normalise, normalise_facts
+from pipeline.stages.rules import apply_rules, rule_facts
+from pipeline.stages.tokens import count_stage, token_facts
 from rules.length import length_histogram, outlier_centres
 
 
@@ -66,8 +67,13 @@ class CorpusFact:
 
 @dataclass(frozen=True)
 class Stage:
+    """``run`` adds columns to the rows; ``facts`` reads what it found from those
+    columns (they are kept to the end), for the report. A corpus-wide stage's facts
+    need whole groups of rows (dedup: whole clusters)."""
+
     name: str
     run: Callable[[pl.LazyFrame, Context], pl.LazyFrame]
+    facts: Callable[[pl.DataFrame, Context], Facts]
     needs: CorpusFact | None = None
     corpus_wide: bool = False
 
@@ -94,12 +100,18 @@ def _with_outlier_centres(context: Context, histogram: pl.DataFrame) -> Context:
 LENGTH_STATISTICS = CorpusFact("length statistics", length_histogram, _with_outlier_centres)
 
 STAGES: tuple[Stage, ...] = (
-    Stage("normalise", normalise),
-    Stage("tokens", count_stage),  # before rules: too_long and length_outlier read the counts
-    Stage("rules", apply_rules, needs=LENGTH_STATISTICS),
-    Stage("dedup", dedup, corpus_wide=True),  # after rules: the best row of a cluster survives
-    Stage("decide", decide),
+    Stage("normalise", normalise, normalise_facts),
+    Stage("tokens", count_stage, token_facts),  # before rules: too_long and length_outlier read the counts
+    Stage("rules", apply_rules, rule_facts, needs=LENGTH_STATISTICS),
+    Stage("dedup", dedup, dedup_facts, corpus_wide=True),  # after rules: the best row of a cluster survives
+    Stage("decide", decide, decision_facts),
 )
+
+
+def facts_of(frame: pl.DataFrame, context: Context, corpus_wide: bool) -> dict[str, Facts]:
+    """The facts of the row-local stages (or of the corpus-wide ones) on rows that
+    went through every stage, by stage name (the fields of ``RunFacts``)."""
+    return {stage.name: stage.facts(frame, context) for stage in STAGES if stage.corpus_wide == corpus_wide}
 
 
 def stages_before(name: str) -> tuple[Stage, ...]:

@@ -9,7 +9,8 @@ from polars.testing import assert_frame_equal
 
 from pipeline.config import Config
 from pipeline.engines.local import run
-from pipeline.flow import STAGES, Context
+from pipeline.flow import STAGES, Context, facts_of
+from pipeline.report.model import RunFacts, merge
 from pipeline.stages.load import expand_inputs, load_records
 from pipeline.stages.validate import validate
 from tests.conftest import ROOT
@@ -49,3 +50,17 @@ def test_the_local_engine_times_every_stage_in_the_declared_order(tmp_path):
 def test_the_stage_list_reads_in_the_documented_order():
     assert [stage.name for stage in STAGES] == ["normalise", "tokens", "rules", "dedup", "decide"]
     assert [stage.name for stage in STAGES if stage.corpus_wide] == ["dedup"]
+
+
+def test_facts_of_two_batches_merge_into_the_facts_of_the_whole(sample_rows):
+    """The one merge function: row-local facts of two halves, merged in load order,
+    are the facts of the whole frame (counts, first examples, value counts)."""
+    context = Context(Config())
+    frame = sample_rows
+    for stage in STAGES:
+        frame = stage.apply(frame, context)
+    middle = frame.height // 3
+    halves = [RunFacts(**facts_of(part, context, corpus_wide=False)) for part in (frame.head(middle), frame.tail(frame.height - middle))]
+    whole = RunFacts(**facts_of(frame, context, corpus_wide=False))
+    assert merge(*halves).model_dump() == whole.model_dump()
+    assert whole.decide.rejected > 0 and any(rule.examples for rule in whole.rules.fired.values())

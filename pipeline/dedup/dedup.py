@@ -48,6 +48,7 @@ from pipeline import columns as C
 from pipeline.dedup import minhash
 from pipeline.config import Config, DedupConfig
 from pipeline.report.examples import clipped
+from pipeline.report.model import DedupFacts, ExampleCluster, best_candidates
 from rules import Severity
 
 if TYPE_CHECKING:
@@ -459,29 +460,17 @@ def mark_against_published(frame: pl.DataFrame, config: Config, published: Publi
     return frame.with_columns(marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF))
 
 
-# ---------------------------------------------------------------- report
+# ---------------------------------------------------------------- facts
 
 
-EXAMPLE_CLUSTERS = 10
 EXAMPLE_REMOVED = 5  # removed rows shown per example cluster
 
 
-def _example_clusters(frame: pl.DataFrame) -> list[tuple[int, str]]:
-    """Up to ``EXAMPLE_CLUSTERS`` (cluster, reason), taking the reasons in turn so
-    that every kind of duplicate is shown, the largest clusters first."""
-    removed = frame.filter(pl.col(C.DEDUP_REASON).is_not_null())
-    by_cluster = (
-        removed.group_by(C.CLUSTER)
-        .agg(pl.col(C.DEDUP_REASON).mode().sort().first().alias("reason"), pl.len().alias("removed"))
-        .sort(["removed", C.CLUSTER], descending=[True, False])
+def _cluster_reasons(removed: pl.DataFrame) -> pl.DataFrame:
+    """Per cluster: its most common reason (ties: alphabetical) and its removed rows."""
+    return removed.group_by(C.CLUSTER).agg(
+        pl.col(C.DEDUP_REASON).mode().sort().first().alias("reason"), pl.len().alias("removed")
     )
-    queues = {reason: by_cluster.filter(pl.col("reason") == reason).get_column(C.CLUSTER).to_list() for reason in REASONS}
-    chosen: list[tuple[int, str]] = []
-    while len(chosen) < EXAMPLE_CLUSTERS and any(queues.values()):
-        for reason in (NEAR, CONFLICTING, EXACT):
-            if queues[reason] and len(chosen) < EXAMPLE_CLUSTERS:
-                chosen.append((queues[reason].pop(0), reason))
-    return chosen
 
 
 def _example(frame: pl.DataFrame, cluster: int, reason: str, config: DedupConfig) -> dict:
@@ -501,20 +490,27 @@ def _example(frame: pl.DataFrame, cluster: int, reason: str, config: DedupConfig
     }
 
 
-def dedup_report(frame: pl.DataFrame, config: Config) -> dict:
-    """``report["dedup"]``: clusters, rows removed per reason, cluster sizes, the
-    settings used and examples of survivors against the rows they replaced."""
+def dedup_facts(frame: pl.DataFrame, context: Context) -> DedupFacts:
+    """Clusters, rows removed per reason, cluster sizes, and the clusters the report
+    may show (the largest of each reason, survivor against the rows it replaced).
+
+    Needs whole clusters: every row of a cluster in ``frame`` (the Ray engine
+    partitions by ``_cluster``)."""
+    config = context.config.dedup
     clustered = frame.filter(pl.col(C.CLUSTER).is_not_null()) if C.CLUSTER in frame.columns else frame.clear()
-    sizes = clustered.group_by(C.CLUSTER).len().group_by("len").agg(pl.len().alias("clusters")).sort("len")
-    reasons = clustered.get_column(C.DEDUP_REASON).drop_nulls().value_counts() if clustered.height else None
-    removed = {reason: 0 for reason in REASONS}
-    if reasons is not None:
-        removed.update({str(name): int(count) for name, count in reasons.iter_rows()})
-    bands, rows = band_shape(config.dedup)
-    return {
-        "clusters": int(clustered.get_column(C.CLUSTER).n_unique()) if clustered.height else 0,
-        "rows_removed": removed,
-        "cluster_sizes": {str(size): int(count) for size, count in sizes.iter_rows()},
-        "config": {**config.dedup.model_dump(mode="json"), "bands": bands, "rows": rows},
-        "examples": [_example(clustered, cluster, reason, config.dedup) for cluster, reason in _example_clusters(clustered)],
-    }
+    if clustered.is_empty():
+        return DedupFacts()
+    sizes = clustered.group_by(C.CLUSTER).len().group_by("len").agg(pl.len().alias("clusters"))
+    reasons = clustered.get_column(C.DEDUP_REASON).drop_nulls().value_counts()
+    by_cluster = _cluster_reasons(clustered.filter(pl.col(C.DEDUP_REASON).is_not_null()))
+    candidates = best_candidates([
+        ExampleCluster(cluster=cluster, reason=reason, removed_rows=removed, example={})
+        for cluster, reason, removed in by_cluster.iter_rows()
+        if reason in REASONS  # not duplicate_of_previous: that survivor is in an earlier version
+    ])
+    return DedupFacts(
+        clusters=clustered.get_column(C.CLUSTER).n_unique(),
+        rows_removed={str(name): int(count) for name, count in reasons.iter_rows()},
+        cluster_sizes={int(size): int(count) for size, count in sizes.iter_rows()},
+        candidates=[c.model_copy(update={"example": _example(clustered, c.cluster, c.reason, config)}) for c in candidates],
+    )

@@ -18,11 +18,12 @@ from typing import Iterator
 import polars as pl
 
 from pipeline.config import Config
-from pipeline.flow import STAGES, Context
+from pipeline.flow import STAGES, Context, facts_of
 from pipeline.report.build import build_report
+from pipeline.report.model import RunFacts
 from pipeline.stages.decide import split
 from pipeline.stages.load import expand_inputs, load_records
-from pipeline.stages.validate import validate
+from pipeline.stages.validate import quarantine_facts, validate
 from pipeline.publish.write import check_replaceable, publishing, write_run_record, write_sets
 
 
@@ -72,6 +73,12 @@ def judge(frame: pl.DataFrame, context: Context, timer: StageTimer) -> pl.DataFr
     return frame
 
 
+def whole_run_facts(frame: pl.DataFrame, quarantine: pl.DataFrame, context: Context) -> RunFacts:
+    """Every stage's facts, on rows that went through every stage (one batch)."""
+    return RunFacts(quarantine=quarantine_facts(quarantine),
+                    **facts_of(frame, context, corpus_wide=False), **facts_of(frame, context, corpus_wide=True))
+
+
 def run(inputs: list[str], out: str | Path, config: Config, export: str | None = None, quiet: bool = False) -> dict:
     """Curate ``inputs`` into ``out``; returns the report dictionary."""
     timer = StageTimer(quiet)
@@ -80,13 +87,14 @@ def run(inputs: list[str], out: str | Path, config: Config, export: str | None =
     sources = expand_inputs(inputs)
     timer.say(f"curate: {len(sources)} source(s) -> {out}")
     frame, quarantine = read_sources(sources, timer)
-    frame = judge(frame, Context(config), timer)
-    clean, rejected = split(frame)
-    report = build_report(frame, clean, rejected, quarantine, config, timer.seconds, inputs)
-    check_reconciled(report["counts"])
+    context = Context(config)
+    frame = judge(frame, context, timer)
+    report = build_report(whole_run_facts(frame, quarantine, context), config, timer.seconds, inputs)
+    check_reconciled(report.counts)
     with timer("write"):
         with publishing(Path(out)) as scratch:
+            clean, rejected = split(frame)
             write_sets(scratch, clean, rejected, quarantine, config.output, export)
-            write_run_record(scratch, report)
-    report["timings_s"]["total"] = round(time.perf_counter() - started, 4)
-    return report
+            write_run_record(scratch, report.as_json())
+    report.timings_s["total"] = round(time.perf_counter() - started, 4)
+    return report.as_json()

@@ -30,10 +30,11 @@ only where the corpus-wide numbers come from:
 Driver memory, honestly: the driver holds per-source counts and schemas, the
 summed token-length histograms, the boilerplate words, one object reference per
 partition and, per propagation round, one count per partition: none of that
-grows with the corpus. What does: the quarantined rows (gathered from the first
-pass over the sources) and, for the report, the curated frame itself, because
-``build_report`` reads every row's rule and token columns. The report is the
-limit today; see the README.
+grows with the corpus; nor do the report's facts (``pipeline.report.model``),
+computed per batch (and per partition of whole clusters for dedup) by the workers
+and merged on the driver. What does grow: the quarantined rows (gathered from the
+first pass over the sources) and, with ``--export``, the clean set's three fields,
+which the driver writes as one file.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ import logging
 import pickle
 import time
 from pathlib import Path
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
 import numpy as np
 import polars as pl
@@ -55,14 +57,14 @@ from pipeline.dedup import dedup as D
 from pipeline.dedup import minhash
 from pipeline.engines.local import ReconciliationError, StageTimer, check_reconciled
 from pipeline.errors import InputError
-from pipeline.flow import STAGES, Context, CorpusFact, Stage
+from pipeline.flow import STAGES, Context, CorpusFact, Stage, facts_of
 from pipeline.publish.write import (
     check_replaceable, clean_columns, export_alpaca, publishing, rejected_columns, write_run_record,
 )
 from pipeline.report.build import build_report
-from pipeline.stages.decide import split
+from pipeline.report.model import RunFacts, merge_all
 from pipeline.stages.load import expand_inputs, load_records
-from pipeline.stages.validate import QUARANTINE_SCHEMA, validate
+from pipeline.stages.validate import QUARANTINE_SCHEMA, quarantine_facts, validate
 
 BATCH_ROWS = 8192  # rows per map_batches call: large enough for the per-batch chunk caches of the tokens stage
 ORDER_BUCKET = 1 << 16  # _order values per bucket when rows are numbered in load order
@@ -225,7 +227,7 @@ def run_stage(stage: Stage, rows, context: Context, partitions: int):
     if stage.corpus_wide:
         if stage.run not in DISTRIBUTED:
             raise NotImplementedError(f"the Ray engine has no distributed form of the corpus-wide stage {stage.name!r}")
-        return DISTRIBUTED[stage.run](rows, context, partitions).materialize()
+        return DISTRIBUTED[stage.run].run(rows, context, partitions).materialize()
     return rows.map_batches(_run_stage, batch_size=BATCH_ROWS, batch_format="pyarrow",
                             fn_kwargs={"stage": stage, "context": context}).materialize()
 
@@ -607,19 +609,28 @@ def mark_all(rows, context: Context, partitions: int):
     edges, common = duplicate_edges(rows, config, partitions)
     rooted = with_roots(rows, connected_roots(edges, partitions), partitions).materialize()
     alone = rooted.map_batches(_unmarked, batch_format="pyarrow")
-    clustered = rooted.map_batches(lambda t: t.filter(_not_null_mask(t)) if t.num_rows else t, batch_format="pyarrow")
+    clustered = rooted.map_batches(lambda t: t.filter(_valid_mask(t, "_root")) if t.num_rows else t, batch_format="pyarrow")
     marked = _grouped(clustered, "_root", partitions, _mark_partition, config=config, common=common)
     return alone.union(marked)
 
 
+@dataclass(frozen=True)
+class Distributed:
+    """The distributed form of a corpus-wide stage: ``run`` over the dataset, and
+    the column whose groups its facts need whole (one partition each)."""
+
+    run: Callable
+    whole_groups_of: str
+
+
 # The distributed form of each corpus-wide stage of ``STAGES``, by its local function.
-DISTRIBUTED = {D.dedup: mark_all}
+DISTRIBUTED = {D.dedup: Distributed(mark_all, C.CLUSTER)}
 
 
-def _not_null_mask(table):
+def _valid_mask(table, column: str):
     import pyarrow.compute as pc
 
-    return pc.is_valid(table["_root"])
+    return pc.is_valid(table[column])
 
 
 # ---------------------------------------------------------------- write
@@ -687,21 +698,57 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
             with timer(stage.name):
                 rows = run_stage(stage, rows, context, partitions)
         with timer("report"):
-            # build_report reads the whole frame: the part that still runs on the driver.
-            frame = _collect(rows).sort(C.ORDER).drop("_content", "_prompt", *RANK, strict=False)
-            clean, rejected = split(frame)
-            report = build_report(frame, clean, rejected, quarantine.sort(QKEY).drop(QKEY), config, timer.seconds, inputs)
-            check_reconciled(report["counts"])
-            if report["counts"]["rows_in"] != rows_in:
-                raise ReconciliationError(f"rows read ({rows_in}) != rows curated ({report['counts']['rows_in']})")
+            in_order = quarantine.sort(QKEY).drop(QKEY)
+            report = build_report(distributed_facts(rows, in_order, context, partitions), config, timer.seconds, inputs)
+            check_reconciled(report.counts)
+            if report.counts["rows_in"] != rows_in:
+                raise ReconciliationError(f"rows read ({rows_in}) != rows curated ({report.counts['rows_in']})")
         with timer("write"):
             with publishing(Path(out)) as scratch:
-                write_sets(scratch, rows, frame, clean, rejected, quarantine, config)
+                clean = write_sets(scratch, rows, quarantine, config)
                 if export:
-                    export_alpaca(clean, scratch, export)
-                write_run_record(scratch, report)
-    report["timings_s"]["total"] = round(time.perf_counter() - started, 4)
-    return report
+                    export_alpaca(_collect(clean.select_columns([C.ORDER, *C.FIELDS])).sort(C.ORDER), scratch, export)
+                write_run_record(scratch, report.as_json())
+    report.timings_s["total"] = round(time.perf_counter() - started, 4)
+    return report.as_json()
+
+
+def _pickled(facts, first: int | None = None) -> object:
+    return _arrow(pl.DataFrame({"_first": [first], "facts": [pickle.dumps(facts)]},
+                               schema={"_first": pl.Int64, "facts": pl.Binary}))
+
+
+@_skip_empty
+def _row_local_facts(batch, context: Context) -> object:
+    frame = _frame(batch)
+    return _pickled(facts_of(frame, context, corpus_wide=False), frame.get_column(C.ORDER).min())
+
+
+def _corpus_wide_facts(group, context: Context) -> object:
+    frame = _frame(group)
+    if frame.is_empty():
+        return _arrow(pl.DataFrame(schema={"_first": pl.Int64, "facts": pl.Binary}))
+    return _pickled(facts_of(frame.sort(C.ORDER), context, corpus_wide=True))
+
+
+def _unpickled(table: pl.DataFrame) -> list[RunFacts]:
+    if table.is_empty():
+        return []
+    return [RunFacts.model_construct(**pickle.loads(blob)) for blob in table.sort("_first").get_column("facts")]
+
+
+def distributed_facts(rows, quarantine: pl.DataFrame, context: Context, partitions: int) -> RunFacts:
+    """The stages' facts, computed by the workers and merged on the driver: per
+    batch for the row-local stages (merged in load order), per partition of whole
+    groups (``Distributed.whole_groups_of``) for the corpus-wide ones."""
+    parts = _unpickled(_collect(rows.map_batches(_row_local_facts, batch_format="pyarrow", fn_kwargs={"context": context})))
+    for stage in STAGES:
+        if stage.corpus_wide:
+            column = DISTRIBUTED[stage.run].whole_groups_of
+            grouped = rows.map_batches(_skip_empty(lambda t, c=column: t.filter(_valid_mask(t, c))), batch_format="pyarrow")
+            parts += _unpickled(_collect(_grouped(grouped, column, partitions, _corpus_wide_facts, context=context)))
+    facts = merge_all([RunFacts(quarantine=quarantine_facts(quarantine)), *parts])
+    return RunFacts.model_construct(**{name: getattr(facts, name) for name in RunFacts.model_fields})
 
 
 def _is_rejected(table, rejected: bool):
@@ -714,12 +761,12 @@ def _is_rejected(table, rejected: bool):
     return table.filter(fired if rejected else pc.invert(fired))
 
 
-def write_sets(scratch: Path, rows, frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFrame,
-               quarantine: pl.DataFrame, config: Config) -> list[Path]:
-    """clean/, rejected/ and quarantine/ shards, each written by workers."""
+def write_sets(scratch: Path, rows, quarantine: pl.DataFrame, config: Config):
+    """clean/, rejected/ and quarantine/ shards, each written by workers; returns the clean rows."""
     clean_ds = rows.map_batches(lambda t: _is_rejected(t, False), batch_format="pyarrow")
     rejected_ds = rows.map_batches(lambda t: _is_rejected(t, True), batch_format="pyarrow")
-    files = write_shards_ray(clean_ds, clean.select(clean_columns(frame)).clear(), scratch / "clean", config, C.ORDER)
-    files += write_shards_ray(rejected_ds, rejected.select(rejected_columns(frame)).clear(), scratch / "rejected", config, C.ORDER)
-    files += write_shards_ray(_dataset(quarantine), quarantine.drop(QKEY).clear(), scratch / "quarantine", config, QKEY)
-    return files
+    empty = _collect(rows.limit(1)).clear()  # the run's columns and types, for empty sets
+    write_shards_ray(clean_ds, empty.select(clean_columns(empty)), scratch / "clean", config, C.ORDER)
+    write_shards_ray(rejected_ds, empty.select(rejected_columns(empty)), scratch / "rejected", config, C.ORDER)
+    write_shards_ray(_dataset(quarantine), quarantine.drop(QKEY).clear(), scratch / "quarantine", config, QKEY)
+    return clean_ds

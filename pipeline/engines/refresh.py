@@ -49,8 +49,9 @@ from pipeline.stages.decide import split
 from pipeline.dedup.dedup import PREVIOUS, band_key_lists, content_hash, hash_texts, record_keys
 from pipeline.stages.load import expand_inputs
 from pipeline.dedup.minhash import LARGE_BUCKET, PIVOTS
-from pipeline.report.build import build_report, count_reasons
-from pipeline.engines.local import StageTimer, check_reconciled, judge, read_sources
+from pipeline.report.build import Report, build_report, most_first
+from pipeline.report.model import DecideFacts, count_items, merge
+from pipeline.engines.local import StageTimer, check_reconciled, judge, read_sources, whole_run_facts
 from pipeline.publish.write import clean_columns, rejected_columns, sha256_of, write_run_record, write_shards
 
 REJECTED_BEFORE = "rejected_before"  # a seen row whose earlier copy was rejected
@@ -307,14 +308,14 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
     try:
         build = _recurate if config_changed else _increment
         report = build(previous, batch, config, timer, scratch, number)
-        report["inputs"] = inputs
-        report["timings_s"]["total"] = round(time.perf_counter() - started, 4)
-        write_version(scratch, report, previous)
+        report.inputs = inputs
+        report.timings_s["total"] = round(time.perf_counter() - started, 4)
+        write_version(scratch, report.as_json(), previous)
         target = state.publish(scratch, number)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return Outcome(report, target, f"published version {number}")
+    return Outcome(report.as_json(), target, f"published version {number}")
 
 
 def clean_schema(previous: Version | None, new_clean: pl.DataFrame) -> pl.Schema:
@@ -350,7 +351,7 @@ def _raw_valid(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _increment(previous: Version | None, batch: Batch, config: Config, timer: StageTimer, scratch: Path,
-               number: int) -> dict:
+               number: int) -> Report:
     """Judge only the new rows (dedup against the published ones) and add them to
     the published clean set."""
     published = Published(previous, batch.keys, config) if previous else None
@@ -373,18 +374,19 @@ def _increment(previous: Version | None, batch: Batch, config: Config, timer: St
         keys_new = pl.concat([index_keys(judged, clean, config), quarantine_keys(batch.new_quarantine)])
         keys_new.write_parquet(scratch / "index" / f"keys-v{number:05d}.parquet")
         _raw_valid(batch.new).write_parquet(scratch / "index" / f"rows-v{number:05d}.parquet")
-    report = build_report(judged, clean, rejected, batch.quarantine.drop(SEEN), config, timer.seconds, [])
-    counts = report["counts"]
-    counts["rows_in"] += batch.seen.height  # seen rows were not judged, but they are in rejected/
-    counts["reconciled"] = counts["rows_in"] == counts[CLEAN] + counts[REJECTED] + counts[QUARANTINED]
-    check_reconciled(counts)
+    facts = whole_run_facts(judged, batch.quarantine.drop(SEEN), Context(config))
+    # Seen rows were not judged, but they are in rejected/.
+    seen = DecideFacts(rejected=seen_rejected.height, rejected_by_reason=count_items(seen_rejected, C.REASONS))
+    facts.decide = merge(facts.decide, seen)
+    report = build_report(facts, config, timer.seconds, [])
+    check_reconciled(report.counts)
     clean_total = (previous.manifest["refresh"]["clean_total"] if previous else 0) + clean.height
-    report["refresh"] = _refresh_section(number, previous, clean.height, 0, rejected, batch.seen.height, False,
+    report.refresh = _refresh_section(number, previous, clean.height, 0, rejected, batch.seen.height, False,
                                          clean_total, config)
     return report
 
 
-def _recurate(previous: Version, batch: Batch, config: Config, timer: StageTimer, scratch: Path, number: int) -> dict:
+def _recurate(previous: Version, batch: Batch, config: Config, timer: StageTimer, scratch: Path, number: int) -> Report:
     """Judge every valid row seen so far, and the new ones, by the new config: a
     whole new clean set. Quarantined records stay as they were (no config judges them)."""
     everything = pl.concat([previous.rows(), _raw_valid(batch.new)], how="diagonal_relaxed")
@@ -403,19 +405,19 @@ def _recurate(previous: Version, batch: Batch, config: Config, timer: StageTimer
         carried = batch.keys.filter(pl.col(STATUS) == QUARANTINED).cast(KEYS_SCHEMA)
         all_keys = pl.concat([index_keys(judged, clean, config), carried, quarantine_keys(batch.new_quarantine)])
         all_keys.write_parquet(scratch / "index" / f"keys-v{number:05d}.parquet")
-    report = build_report(judged, clean, rejected, batch.quarantine.drop(SEEN), config, timer.seconds, [])
-    check_reconciled(report["counts"])
+    report = build_report(whole_run_facts(judged, batch.quarantine.drop(SEEN), Context(config)), config, timer.seconds, [])
+    check_reconciled(report.counts)
     before = pl.concat([pl.read_parquet(p, columns=[C.SOURCE, C.ROW]) for p in previous.files("clean")])
     after = clean.select(C.SOURCE, pl.col(C.ROW).cast(pl.Int64))
     added = after.join(before, on=[C.SOURCE, C.ROW], how="anti").height
     removed = before.join(after, on=[C.SOURCE, C.ROW], how="anti").height
-    report["refresh"] = _refresh_section(number, previous, added, removed, rejected, batch.seen.height, True, clean.height, config)
-    report["refresh"]["rows_recurated"] = everything.height
+    report.refresh = _refresh_section(number, previous, added, removed, rejected, batch.seen.height, True, clean.height, config)
+    report.refresh["rows_recurated"] = everything.height
     return report
 
 
 def _refresh_section(number, previous, added, removed, rejected, seen, recurated, clean_total, config) -> dict:
-    by_reason = count_reasons(rejected, C.REASONS)
+    by_reason = most_first(count_items(rejected, C.REASONS))
     return {
         "config_fingerprint": fingerprint(config),
         "version": number,

@@ -1,27 +1,26 @@
-"""The run's report data (``report.json``): counts, rules, timings, config, versions.
+"""The run's report (``report.json``), formatted from the stages' merged facts.
 
-Everything a reader of the report needs is computed here, once, from the decided
-frame; renderers (HTML, Markdown) only format this dictionary.
+Nothing here reads a row: every number comes from ``RunFacts`` (see
+``pipeline.report.model``), which the stages produced while they ran. Renderers
+(HTML, Markdown, the terminal summary) read the report's JSON form.
 """
 
 from __future__ import annotations
 
+import math
 import platform
 from importlib import metadata
 
-import math
-
+import numpy as np
 import polars as pl
+from pydantic import BaseModel
 
 from pipeline import columns as C
 from pipeline.config import Config
-from pipeline.dedup.dedup import dedup_report
-from pipeline.report.examples import clip, clipped
+from pipeline.dedup.dedup import CONFLICTING, EXACT, NEAR, REASONS, band_shape
+from pipeline.report.model import EXAMPLE_CLUSTERS, DedupFacts, FiredRule, NormaliseFacts, RunFacts, ValueCounts
 from rules import RULES
-from rules.language import language_counts
-from rules.length import token_report
-
-EXAMPLES_PER_RULE = 3
+from rules.length import TOKEN_FIELDS, token_column, token_report
 
 
 def versions() -> dict[str, str]:
@@ -34,57 +33,35 @@ def versions() -> dict[str, str]:
     return found
 
 
-def example_rows(frame: pl.DataFrame, limit: int = EXAMPLES_PER_RULE) -> list[dict]:
-    rows = frame.head(limit).select(C.SOURCE, C.ROW, *C.FIELDS).to_dicts()
-    return [clipped(row) for row in rows]
+def most_first(counts: dict[str, int]) -> dict[str, int]:
+    """Largest count first, ties by name: the order every count table is shown in."""
+    return {name: n for name, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))}
 
 
-def rule_section(frame: pl.DataFrame, config: Config) -> list[dict]:
+def expanded(counts: ValueCounts) -> pl.Series:
+    """The values of a value count, each repeated by its rows, in ascending order:
+    order-free statistics (quantiles, mean, histograms) equal those of the rows."""
+    values = np.array(sorted(counts), dtype=np.int64)
+    return pl.Series(np.repeat(values, [counts[v] for v in values]) if len(values) else values, dtype=pl.Int64)
+
+
+def rule_section(fired: dict[str, FiredRule], rows: int, config: Config) -> list[dict]:
     """One entry per active rule: severity, how often it fired, a few examples."""
     section = []
     for name in config.active_rules():
-        fired = frame.filter(pl.col(C.rule_column(name)))
+        facts = fired.get(name, FiredRule())
         section.append(
             {
                 "rule": name,
                 "severity": config.severity_of(name).value,
                 "description": RULES[name].description,
                 "highlight": RULES[name].highlight,
-                "count": fired.height,
-                "share": round(fired.height / frame.height, 6) if frame.height else 0.0,
-                "examples": example_rows(fired),
+                "count": facts.count,
+                "share": round(facts.count / rows, 6) if rows else 0.0,
+                "examples": facts.examples,
             }
         )
     return section
-
-
-def count_reasons(rows: pl.DataFrame, column: str) -> dict[str, int]:
-    if rows.is_empty():
-        return {}
-    counted = rows.select(pl.col(column).explode().drop_nulls().value_counts(sort=True)).unnest(column)
-    return {name: int(n) for name, n in sorted(counted.iter_rows(), key=lambda item: (-item[1], item[0]))}
-
-
-def repairs_section(frame: pl.DataFrame) -> dict[str, int]:
-    return count_reasons(frame, C.REPAIRS)
-
-
-def error_kind(error: pl.Expr) -> pl.Expr:
-    """The error without its particulars, for counting: "output: Field required",
-    "line is not valid JSON", "record is not a JSON object"."""
-    first = error.str.split("; ").list.first()
-    general = first.str.replace(r"\s*\(.*", "").str.split(": ").list.first()
-    is_field = first.str.contains(r"^(instruction|input|output): ")
-    return pl.when(is_field).then(first).otherwise(general)
-
-
-def quarantine_section(quarantine: pl.DataFrame, limit: int = 10) -> dict:
-    kinds = quarantine.select(error_kind(pl.col(C.ERROR)).alias("kind"))["kind"].value_counts()
-    return {
-        "count": quarantine.height,
-        "by_error": {str(k): int(n) for k, n in sorted(kinds.iter_rows(), key=lambda item: (-item[1], item[0]))},
-        "examples": [{**row, C.RAW: clip(row[C.RAW])} for row in quarantine.head(limit).to_dicts()],
-    }
 
 
 def log_edges(largest: int) -> list[float]:
@@ -117,43 +94,100 @@ def length_stats(lengths: pl.Series) -> dict:
             "max": int(lengths.max()), "mean": round(float(lengths.mean()), 2)}
 
 
-def lengths_section(frame: pl.DataFrame) -> dict:
+def lengths_section(facts: NormaliseFacts) -> dict:
     """Character lengths per field over every row that passed validation,
     aggregated to percentiles and a histogram so the report stays small."""
-    fields = {}
-    histograms = {}
+    fields, histograms = {}, {}
     for field in (*C.FIELDS, "total"):
-        if field == "total":
-            lengths = frame.select(pl.sum_horizontal(pl.col(f).str.len_chars().fill_null(0) for f in C.FIELDS)).to_series()
-        else:
-            lengths = frame.get_column(field).str.len_chars().fill_null(0)
+        lengths = expanded(facts.lengths.get(field, {}))
         fields[field] = length_stats(lengths)
         histograms[field] = histogram(lengths)
-    return {"unit": "characters", "rows": frame.height, "fields": fields, "histograms": histograms}
+    return {"unit": "characters", "rows": facts.rows, "fields": fields, "histograms": histograms}
 
 
-def build_report(frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFrame, quarantine: pl.DataFrame,
-                 config: Config, timings: dict[str, float], inputs: list[str]) -> dict:
+def tokens_section(counts: dict[str, ValueCounts], config: Config) -> dict:
+    """``rules.length.token_report`` over the token counts: each of its figures
+    reads one column at a time, so columns rebuilt from the value counts give
+    the figures of the rows themselves."""
+    frame = pl.DataFrame({token_column(field): expanded(counts.get(field, {})) for field in TOKEN_FIELDS})
+    return token_report(frame, config.rules, config.tokens.tokenizer)
+
+
+def example_clusters(facts: DedupFacts) -> list[dict]:
+    """Up to ``EXAMPLE_CLUSTERS`` examples, taking the reasons in turn so that every
+    kind of duplicate is shown, the largest clusters first."""
+    queues = {reason: sorted((c for c in facts.candidates if c.reason == reason),
+                             key=lambda c: (-c.removed_rows, c.cluster)) for reason in REASONS}
+    chosen: list[dict] = []
+    while len(chosen) < EXAMPLE_CLUSTERS and any(queues.values()):
+        for reason in (NEAR, CONFLICTING, EXACT):
+            if queues[reason] and len(chosen) < EXAMPLE_CLUSTERS:
+                chosen.append(queues[reason].pop(0).example)
+    return chosen
+
+
+def dedup_section(facts: DedupFacts, config: Config) -> dict:
+    """Clusters, rows removed per reason, cluster sizes, the settings used (with
+    the derived bands and rows) and example clusters."""
+    bands, rows = band_shape(config.dedup)
+    return {
+        "clusters": facts.clusters,
+        "rows_removed": {**{reason: 0 for reason in REASONS}, **facts.rows_removed},
+        "cluster_sizes": {str(size): count for size, count in sorted(facts.cluster_sizes.items())},
+        "config": {**config.dedup.model_dump(mode="json"), "bands": bands, "rows": rows},
+        "examples": example_clusters(facts),
+    }
+
+
+class Report(BaseModel):
+    """``report.json``. Sections are plain data: they are already formatted."""
+
+    inputs: list[str]
+    counts: dict[str, int | bool]
+    rejected_by_reason: dict[str, int]
+    flagged_by_rule: dict[str, int]
+    rules: list[dict]
+    repairs: dict[str, int]
+    tokens: dict
+    languages: dict[str, int]
+    quarantine: dict
+    lengths: dict
+    dedup: dict
+    timings_s: dict[str, float]
+    config: dict
+    versions: dict[str, str]
+    refresh: dict | None = None  # refresh only
+
+    def as_json(self) -> dict:
+        data = self.model_dump(mode="json")
+        if data["refresh"] is None:
+            del data["refresh"]
+        return data
+
+
+def build_report(facts: RunFacts, config: Config, timings: dict[str, float], inputs: list[str]) -> Report:
+    decided = facts.decide
     counts = {
-        "rows_in": frame.height + quarantine.height,
-        "clean": clean.height,
-        "rejected": rejected.height,
-        "quarantined": quarantine.height,
+        "rows_in": decided.clean + decided.rejected + facts.quarantine.count,
+        "clean": decided.clean,
+        "rejected": decided.rejected,
+        "quarantined": facts.quarantine.count,
     }
     counts["reconciled"] = counts["rows_in"] == counts["clean"] + counts["rejected"] + counts["quarantined"]
-    return {
-        "inputs": inputs,
-        "counts": counts,
-        "rejected_by_reason": count_reasons(rejected, C.REASONS),
-        "flagged_by_rule": count_reasons(frame, C.FLAGS),
-        "rules": rule_section(frame, config),
-        "repairs": repairs_section(frame),
-        "tokens": token_report(frame, config.rules, config.tokens.tokenizer),
-        "languages": language_counts(frame, config.rules),
-        "quarantine": quarantine_section(quarantine),
-        "lengths": lengths_section(frame),
-        "dedup": dedup_report(frame, config),
-        "timings_s": {name: round(seconds, 4) for name, seconds in timings.items()},
-        "config": config.model_dump(mode="json"),
-        "versions": versions(),
-    }
+    return Report(
+        inputs=inputs,
+        counts=counts,
+        rejected_by_reason=most_first(decided.rejected_by_reason),
+        flagged_by_rule=most_first(decided.flagged_by_rule),
+        rules=rule_section(facts.rules.fired, decided.clean + decided.rejected, config),
+        repairs=most_first(facts.normalise.repairs),
+        tokens=tokens_section(facts.tokens.counts, config),
+        languages=most_first(facts.rules.languages),
+        quarantine={"count": facts.quarantine.count, "by_error": most_first(facts.quarantine.by_error),
+                    "examples": facts.quarantine.examples},
+        lengths=lengths_section(facts.normalise),
+        dedup=dedup_section(facts.dedup, config),
+        timings_s={name: round(seconds, 4) for name, seconds in timings.items()},
+        config=config.model_dump(mode="json"),
+        versions=versions(),
+    )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from pipeline import columns as C
+from pipeline.report.model import DecideFacts, count_items
 from rules import Severity
 
 if TYPE_CHECKING:
@@ -39,3 +40,9 @@ def split(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(clean, rejected), both in load order."""
     is_rejected = pl.col(C.REASONS).list.len() > 0
     return frame.filter(~is_rejected), frame.filter(is_rejected)
+
+
+def decision_facts(frame: pl.DataFrame, context: Context) -> DecideFacts:
+    clean, rejected = split(frame)
+    return DecideFacts(clean=clean.height, rejected=rejected.height,
+                       rejected_by_reason=count_items(rejected, C.REASONS), flagged_by_rule=count_items(frame, C.FLAGS))

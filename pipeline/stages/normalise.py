@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from pipeline import columns as C
+from pipeline.report.model import NormaliseFacts, count_items, value_counts
 
 if TYPE_CHECKING:
     from pipeline.flow import Context
@@ -87,3 +88,15 @@ def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
     final["input"] = pl.when(empty_input).then(pl.lit("")).otherwise(final["input"])
     temporary = [f"_{step}_{c}" for step in steps for c in C.FIELDS]
     return lf.with_columns(pl.concat_list(repairs).list.drop_nulls().alias(C.REPAIRS), **final).drop(temporary)
+
+
+def normalise_facts(frame: pl.DataFrame, context: Context | None = None) -> NormaliseFacts:
+    """Rows each repair changed, and the character lengths of the repaired fields
+    (null counts as empty), for the report's repairs and lengths sections."""
+    lengths = {field: frame.get_column(field).str.len_chars().fill_null(0) for field in C.FIELDS}
+    total = frame.select(pl.sum_horizontal(pl.col(f).str.len_chars().fill_null(0) for f in C.FIELDS)).to_series()
+    return NormaliseFacts(
+        rows=frame.height,
+        repairs=count_items(frame, C.REPAIRS),
+        lengths={field: value_counts(values) for field, values in {**lengths, "total": total}.items()},
+    )

@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from pipeline import columns as C
+from pipeline.report.examples import clipped
+from pipeline.report.model import FiredRule, RuleFacts
 from rules import RULES
+from rules.language import language_counts
 
 if TYPE_CHECKING:
     from pipeline.flow import Context
@@ -24,3 +27,17 @@ def apply_rules(lf: pl.LazyFrame, context: Context) -> pl.LazyFrame:
     return lf.with_columns(
         RULES[name].expr(config.rules).alias(C.rule_column(name)) for name in config.active_rules()
     )
+
+
+EXAMPLES_PER_RULE = 3
+
+
+def rule_facts(frame: pl.DataFrame, context: Context) -> RuleFacts:
+    """Per active rule, how often it fired and its first examples; rows per language."""
+    config = context.config
+    fired = {}
+    for name in config.active_rules():
+        rows = frame.filter(pl.col(C.rule_column(name)))
+        examples = [clipped(row) for row in rows.head(EXAMPLES_PER_RULE).select(C.SOURCE, C.ROW, *C.FIELDS).to_dicts()]
+        fired[name] = FiredRule(count=rows.height, examples=examples)
+    return RuleFacts(fired=fired, languages=language_counts(frame, config.rules))

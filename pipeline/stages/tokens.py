@@ -35,6 +35,7 @@ from tokenizers import Tokenizer
 from pipeline.config import DEFAULT_TOKENIZER
 from pipeline.errors import InputError
 from pipeline.prompts import render_prompt
+from pipeline.report.model import TokenFacts, value_counts
 
 if TYPE_CHECKING:
     from pipeline.flow import Context
@@ -213,3 +214,9 @@ def count_stage(lf: pl.LazyFrame, context: Context) -> pl.LazyFrame:
     rows); collects, because distinct chunks are found over the whole batch."""
     tokenizer = load_tokenizer(context.config.tokens.tokenizer)
     return token_columns(lf.collect(), tokenizer).lazy()
+
+
+def token_facts(frame: pl.DataFrame, context: Context) -> TokenFacts:
+    """Rows per token count of each field, prompt and whole sequence: the report's
+    percentiles, truncation shares and histograms, exactly, from a few thousand numbers."""
+    return TokenFacts(counts={name: value_counts(frame.get_column(column)) for name, column in COLUMNS.items()})

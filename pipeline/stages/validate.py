@@ -13,6 +13,8 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
 
 from pipeline import columns as C
+from pipeline.report.examples import clip
+from pipeline.report.model import QuarantineFacts
 from pipeline.stages.load import RawRecord
 
 QUARANTINE_SCHEMA = {C.SOURCE: pl.String, C.ROW: pl.Int64, C.RAW: pl.String, C.ERROR: pl.String}
@@ -96,3 +98,25 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     # null there, and a field with mixed types is widened rather than failing.
     frame = pl.DataFrame(rows, infer_schema_length=None, strict=False)
     return frame.with_columns(pl.col(name).cast(dtype) for name, dtype in {**CORE_SCHEMA, **lineage}.items())
+
+
+QUARANTINE_EXAMPLES = 10
+
+
+def error_kind(error: pl.Expr) -> pl.Expr:
+    """The error without its particulars, for counting: "output: Field required",
+    "line is not valid JSON", "record is not a JSON object"."""
+    first = error.str.split("; ").list.first()
+    general = first.str.replace(r"\s*\(.*", "").str.split(": ").list.first()
+    is_field = first.str.contains(r"^(instruction|input|output): ")
+    return pl.when(is_field).then(first).otherwise(general)
+
+
+def quarantine_facts(quarantine: pl.DataFrame) -> QuarantineFacts:
+    """How many records were quarantined, per kind of error, and the first few."""
+    kinds = quarantine.select(error_kind(pl.col(C.ERROR)).alias("kind"))["kind"].value_counts()
+    return QuarantineFacts(
+        count=quarantine.height,
+        by_error={str(kind): int(n) for kind, n in kinds.iter_rows()},
+        examples=[{**row, C.RAW: clip(row[C.RAW])} for row in quarantine.head(QUARANTINE_EXAMPLES).to_dicts()],
+    )

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from pipeline import columns as C
 from pipeline.config import Config, DedupConfig, load_config
-from pipeline.dedup.dedup import content_hash, dedup, dedup_report
+from pipeline.dedup.dedup import content_hash, dedup, dedup_facts
+from pipeline.report.build import dedup_section
 from pipeline.flow import Context, stages_before
 from pipeline.engines.local import run
 from tests.conftest import write_jsonl
@@ -189,7 +190,7 @@ def test_report_counts_clusters_and_shows_survivor_against_removed():
         ("Name three colours.", "", "Cyan, magenta and yellow."),
         ("Translate to French.", "The cat sleeps.", "Le chat dort."),
     )
-    report = dedup_report(frame, Config())
+    report = dedup_section(dedup_facts(frame, Context(Config())), Config())
     assert report["clusters"] == 2
     assert report["rows_removed"] == {"exact_duplicate": 0, "near_duplicate": 2, "conflicting_output": 1}
     assert report["cluster_sizes"] == {"2": 1, "3": 1}
@@ -205,7 +206,8 @@ def test_report_counts_clusters_and_shows_survivor_against_removed():
 
 def test_report_clips_long_texts():
     long_output = "word " * 200
-    report = dedup_report(marked(("Say it.", "", long_output), ("Say it.", "", long_output)), Config())
+    frame = marked(("Say it.", "", long_output), ("Say it.", "", long_output))
+    report = dedup_section(dedup_facts(frame, Context(Config())), Config())
     example = report["examples"][0]
     assert len(example["survivor"]["output"]) == 301 and example["survivor"]["output"].endswith("…")
     assert example["removed"][0]["similarity"] == 1.0

@@ -81,6 +81,9 @@ def test_a_generated_corpus_with_planted_duplicates_curates_identically(tmp_path
     config = Config(output=OutputConfig(shard_rows=900))
     local, distributed = both_engines([str(first), str(second)], tmp_path, config)
     assert distributed["counts"] == local["counts"]
+    # The report is the same too: facts merged from batches and cluster partitions
+    # (rule examples, languages, token and length statistics, dedup examples).
+    assert {**distributed, "timings_s": None} == {**local, "timings_s": None}
     removed = local["dedup"]["rows_removed"]
     assert removed == distributed["dedup"]["rows_removed"]
     assert all(removed[reason] > 0 for reason in ("exact_duplicate", "near_duplicate", "conflicting_output"))
