@@ -18,7 +18,7 @@ from typing import Iterator
 import polars as pl
 
 from pipeline.config import Config
-from pipeline.flow import STAGES, Context, facts_of
+from pipeline.flow import STAGES, Context, Stage, facts_of
 from pipeline.report.build import build_report
 from pipeline.report.model import RunFacts
 from pipeline.stages.decide import split
@@ -65,11 +65,32 @@ def read_sources(sources: list[str], timer: StageTimer) -> tuple[pl.DataFrame, p
         return lf.collect(), quarantine
 
 
+BATCH_ROWS = 50_000  # rows per batch of a row-local stage: bounds its working memory
+
+
+def batches(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    return [frame.slice(start, BATCH_ROWS) for start in range(0, max(frame.height, 1), BATCH_ROWS)]
+
+
+def in_batches(stage: Stage, frame: pl.DataFrame, context: Context, timer: StageTimer) -> pl.DataFrame:
+    """A row-local stage batch by batch (its corpus facts summed over all batches
+    first), with progress on long runs: the same rows as on the whole frame."""
+    parts = batches(frame)
+    context = stage.settled(context, [stage.needs.part(part) for part in parts] if stage.needs else [])
+    done = []
+    for number, part in enumerate(parts, start=1):
+        done.append(stage.run(part.lazy(), context).collect())
+        if len(parts) > 1:
+            timer.say(f"    {stage.name}: batch {number}/{len(parts)}")
+    return pl.concat(done)
+
+
 def judge(frame: pl.DataFrame, context: Context, timer: StageTimer) -> pl.DataFrame:
-    """Every stage of ``STAGES`` on the valid rows, in order, timed."""
+    """Every stage of ``STAGES`` on the valid rows, in order, timed; row-local
+    stages batch by batch."""
     for stage in STAGES:
         with timer(stage.name):
-            frame = stage.apply(frame, context)
+            frame = stage.apply(frame, context) if stage.corpus_wide else in_batches(stage, frame, context, timer)
     return frame
 
 

@@ -146,3 +146,16 @@ def test_alpaca_5000_end_to_end(tmp_path):
     assert written.height == counts["clean"] + counts["rejected"]
     left = written.filter(pl.col("input").str.contains(r"(?i)^\W*no\s*input\W*$|noinput|^\W*n/a\W*$"))
     assert left.is_empty(), left["input"].to_list()
+
+
+def test_row_local_stages_in_many_batches_write_the_same_bytes(tmp_path, monkeypatch, capsys):
+    sample = str(ROOT / "data" / "sample")
+    run([sample], tmp_path / "whole", Config(), quiet=True)
+    monkeypatch.setattr(run_module, "BATCH_ROWS", 37)
+    run([sample], tmp_path / "batched", Config())
+    assert "tokens: batch 2/" in capsys.readouterr().err  # progress per batch
+    for name in ("clean", "rejected", "quarantine"):
+        for shard in sorted((tmp_path / "whole" / name).glob("*.parquet")):
+            assert sha256_of(shard) == sha256_of(tmp_path / "batched" / name / shard.name), f"{name}/{shard.name}"
+    whole, batched = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("whole", "batched"))
+    assert {**whole, "timings_s": None} == {**batched, "timings_s": None}
