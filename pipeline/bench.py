@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import subprocess
@@ -32,6 +33,8 @@ from pipeline import columns as C
 from pipeline.synthetic import make_corpus, write_jsonl
 
 DEDUP_REASONS = ("exact_duplicate", "near_duplicate", "conflicting_output")
+MEMORY_ROWS = (100_000, 1_000_000)  # the memory section's corpus sizes
+MEMORY_LIMIT_MB = 2.5 * 1024
 
 # ---------------------------------------------------------------- scoring
 
@@ -88,9 +91,14 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(argv: list[str]) -> dict:
-    """Run ``python -m pipeline.bench --child ...`` and return the JSON it prints."""
-    done = subprocess.run([sys.executable, "-m", "pipeline.bench", "--child", *argv], capture_output=True, text=True)
+def _child(argv: list[str], checkout: Path | None = None) -> dict:
+    """Run ``python -m pipeline.bench --child ...`` and return the JSON it prints;
+    with ``checkout``, that checkout's code (first on the path) with this environment."""
+    environment = None
+    if checkout is not None:
+        environment = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-m", "pipeline.bench", "--child", *argv], capture_output=True, text=True,
+                          cwd=checkout, env=environment)
     if done.returncode != 0:
         raise RuntimeError(f"bench child {argv} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -142,6 +150,8 @@ class Bench:
     results: dict[str, dict] = field(default_factory=dict)
     targets: list[tuple[str, bool, str]] = field(default_factory=list)
     refresh_rows: int = 55_000
+    memory_rows: tuple[int, ...] = MEMORY_ROWS
+    baseline: Path | None = None  # a checkout whose pipeline the memory section also measures
 
     def target(self, name: str, met: bool, figure: str) -> None:
         self.targets.append((name, met, figure))
@@ -256,20 +266,32 @@ def quality_section(bench: Bench) -> dict:
 
 
 def memory_section(bench: Bench) -> dict:
-    """Peak memory of the whole pipeline at a quarter, half and all of the rows."""
+    """Peak memory and wall time of the whole pipeline at each of ``--memory-rows``;
+    with ``--baseline DIR``, also of the pipeline of the checkout in DIR on the same
+    corpus, in the same invocation (the machine may be shared: compare these two)."""
     idle = _child(["idle"])["peak_mb"]
-    peaks = {}
-    for rows in (bench.rows // 4, bench.rows // 2, bench.rows):
+    measured = {}
+    for rows in bench.memory_rows:
         records, _ = make_corpus(rows)
-        corpus = write_jsonl(records, bench.workdir / f"scaling_{rows}.jsonl")
-        peaks[rows] = _child(["run", str(corpus), str(bench.workdir / f"out_{rows}")])["peak_mb"]
-        say(f"  {rows:>7,} rows: peak {peaks[rows]:6.0f} MB, {(peaks[rows] - idle) / rows * 1000:5.1f} MB per 1,000 rows above idle ({idle:.0f} MB)")
-    quarter, half, full = (peaks[r] - idle for r in sorted(peaks))
-    first_slope, second_slope = (half - quarter) / (bench.rows // 4), (full - half) / (bench.rows // 2)
-    linear = second_slope <= 1.5 * max(first_slope, 1e-9)
-    bench.target("memory grows (at most) linearly", linear,
-                 f"{first_slope * 1000:.1f} then {second_slope * 1000:.1f} MB per 1,000 rows")
-    return peaks
+        corpus = write_jsonl(records, bench.workdir / f"scaling_{rows}.jsonl").resolve()
+        del records
+        result = _child(["run", str(corpus), str((bench.workdir / f"out_{rows}").resolve())])
+        measured[rows] = {"peak_mb": result["peak_mb"], "wall_s": result["pipeline_s"]}
+        say(f"  {rows:>9,} rows: peak {result['peak_mb']:6.0f} MB, wall {result['pipeline_s']:6.1f} s "
+            f"(idle process: {idle:.0f} MB)")
+        if bench.baseline is not None:
+            base = _child(["run", str(corpus), str((bench.workdir / f"baseline_out_{rows}").resolve())], checkout=bench.baseline)
+            measured[rows]["baseline"] = {"peak_mb": base["peak_mb"], "wall_s": base["pipeline_s"]}
+            say(f"  {'':>9} baseline ({bench.baseline}): peak {base['peak_mb']:6.0f} MB, wall {base['pipeline_s']:6.1f} s")
+    small, large = min(measured), max(measured)
+    bench.target(f"peak memory at {large:,} rows <= 2.5 GiB", measured[large]["peak_mb"] <= MEMORY_LIMIT_MB,
+                 f"{measured[large]['peak_mb']:.0f} MB")
+    growth = measured[large]["peak_mb"] / measured[small]["peak_mb"]
+    bench.target(f"memory growth {small:,} -> {large:,} rows under 2x", growth < 2, f"{growth:.2f}x")
+    if bench.baseline is not None:
+        ours, theirs = measured[large]["wall_s"], measured[large]["baseline"]["wall_s"]
+        bench.target(f"wall at {large:,} rows no worse than the baseline", ours <= theirs, f"{ours:.1f} s vs {theirs:.1f} s")
+    return measured
 
 
 def refresh_section(bench: Bench) -> dict:
@@ -393,8 +415,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=[name for name, _ in SECTIONS], help="run these sections only")
     parser.add_argument("--refresh-rows", type=int, default=55_000,
                         help="refresh section: state plus new batch (1/11 of it), default 55,000")
+    parser.add_argument("--memory-rows", type=int, nargs="+", default=list(MEMORY_ROWS),
+                        help="memory section: corpus sizes (default 100,000 and 1,000,000)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="memory section: also run the pipeline of the checkout in DIR (e.g. a `git worktree` of main)")
     options = parser.parse_args(argv)
-    bench = Bench(rows=options.rows, workdir=options.workdir, refresh_rows=options.refresh_rows)
+    bench = Bench(rows=options.rows, workdir=options.workdir, refresh_rows=options.refresh_rows,
+                  memory_rows=tuple(options.memory_rows), baseline=options.baseline.resolve() if options.baseline else None)
     for name, section in SECTIONS:
         if options.only and name not in options.only:
             continue
