@@ -17,7 +17,7 @@ count of the sum of its chunks, and chunks repeat a lot across a corpus ("the",
 makes the prompt count the template's own tokens plus the instruction's and the
 input's, as long as both begin and end with a non-space character (normalise
 strips them); the few rows where that does not hold are tokenized whole.
-``tests/test_tokens.py`` checks all of this against plain ``encode``.
+``tests/stages/test_tokens.py`` checks all of this against plain ``encode``.
 """
 
 from __future__ import annotations
