@@ -211,13 +211,49 @@ def verify(shingles: minhash.Ragged, words: dict[str, pl.Series], a: np.ndarray,
     return similarity, near
 
 
+SIGNATURE_BATCH = 50_000  # rows whose shingles exist at once while signatures are computed
+
+
+def _signatures_and_bands(frame: pl.DataFrame, config: DedupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(signatures, band keys, has shingles) of every row, computed batch by batch so
+    that only one batch's shingles and word lists exist at a time (they are row by
+    row: the same values in any batch)."""
+    bands, rows = band_shape(config)
+    signature = np.empty((frame.height, config.num_perm), dtype=np.uint32)
+    keys = np.empty((frame.height, bands), dtype=np.uint64)
+    eligible = np.empty(frame.height, dtype=bool)
+    for start in range(0, frame.height, SIGNATURE_BATCH):
+        shingles, _ = minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram)
+        stop = start + len(shingles)
+        signature[start:stop] = minhash.signatures(shingles, config.num_perm, config.seed)
+        keys[start:stop] = minhash.band_keys(signature[start:stop], bands, rows)
+        eligible[start:stop] = shingles.lengths > 0
+    return signature, keys, eligible
+
+
+def sampled_boilerplate(frame: pl.DataFrame, config: DedupConfig) -> dict[str, pl.Series]:
+    """``boilerplate`` of the word lists of ``frame``, tokenising only the rows it samples."""
+    step = max(1, frame.height // BOILERPLATE_SAMPLE)
+    sample = frame.gather_every(step).select(minhash.words(pl.col(field)).alias(field) for field in C.FIELDS)
+    common = {}
+    for field in C.FIELDS:
+        lists = sample.get_column(field)
+        floor = max(config.boilerplate_share * lists.len(), BOILERPLATE_MIN_ROWS * lists.len() / max(frame.height, 1))
+        counts = lists.list.unique().explode(empty_as_null=False, keep_nulls=False).value_counts(name="rows")
+        common[field] = counts.filter(pl.col("rows") > floor).get_column(counts.columns[0])
+    return common
+
+
 def near_pairs(frame: pl.DataFrame, config: DedupConfig) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
     """Verified near-duplicate pairs (a, b, similarity) of row indices of ``frame``,
-    and the boilerplate words of each field."""
-    shingles, words = minhash.record_shingles(frame, C.FIELDS, config.ngram)
-    signature = minhash.signatures(shingles, config.num_perm, config.seed)
-    bands, rows = band_shape(config)
-    candidates = minhash.candidate_pairs(signature, bands, rows, eligible=shingles.lengths > 0)
+    and the boilerplate words of each field.
+
+    Only signatures and band keys are kept for every row; shingles and word lists
+    are made again for the rows of candidate pairs alone, to verify them."""
+    signature, keys, eligible = _signatures_and_bands(frame, config)
+    record = np.flatnonzero(eligible).astype(np.int64)
+    candidates = minhash.bucket_pairs(keys[eligible].ravel(), np.repeat(record, keys.shape[1]))
+    del keys
     a, b = candidates.get_column("a").to_numpy(), candidates.get_column("b").to_numpy()
     # Candidates whose estimate is far below the threshold are dropped before the
     # exact check: a pair truly at the threshold falls ESTIMATE_MARGIN below it
@@ -225,8 +261,12 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig) -> tuple[pl.DataFrame, 
     # permutations), and templated data can give hundreds of thousands of them.
     plausible = minhash.estimated_jaccard(signature, a, b) >= config.threshold - ESTIMATE_MARGIN
     a, b = a[plausible], b[plausible]
-    common = boilerplate(words, config)
-    similarity, near = verify(shingles, words, a, b, config, common)
+    del signature
+    common = sampled_boilerplate(frame, config)
+    involved = np.unique(np.r_[a, b])
+    shingles, words = minhash.record_shingles(frame[involved], C.FIELDS, config.ngram)
+    local_a, local_b = np.searchsorted(involved, a), np.searchsorted(involved, b)
+    similarity, near = verify(shingles, words, local_a, local_b, config, common)
     return pl.DataFrame({"a": a[near], "b": b[near], "similarity": similarity[near]}), common
 
 

@@ -273,3 +273,19 @@ def test_a_template_around_a_short_task_does_not_merge_the_tasks(boilerplate_sha
     config = Config(dedup=DedupConfig(boilerplate_share=boilerplate_share))
     found = reasons(*rows, config=config)
     assert len(found) - found.count(None) == removed
+
+
+def test_near_pairs_do_not_depend_on_the_signature_batch(monkeypatch):
+    """Signatures are made batch by batch and shingles again for candidate rows only:
+    the verified pairs are the same whatever the batch size."""
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1500, seed=4)
+    frame = pl.DataFrame(records).select(C.FIELDS)
+    whole, common = D.near_pairs(frame, DedupConfig())
+    monkeypatch.setattr(D, "SIGNATURE_BATCH", 97)
+    batched, batched_common = D.near_pairs(frame, DedupConfig())
+    assert whole.height > 50
+    assert batched.sort("a", "b").equals(whole.sort("a", "b"))
+    assert all(batched_common[f].sort().equals(common[f].sort()) for f in C.FIELDS)
