@@ -306,7 +306,8 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
     sources = expand_inputs(inputs)
     timer.say(f"curate: refresh {len(sources)} source(s) -> {state.root}"
               + (f" (version {previous.number})" if previous else " (new state)"))
-    raw, quarantine = seen_hashes(*read_sources(sources, timer))
+    raw, quarantine, shapes = read_sources(sources, timer, config.fields.mapping())
+    raw, quarantine = seen_hashes(raw, quarantine)
     keys = previous.keys() if previous else pl.DataFrame(schema=KEYS_SCHEMA)
     earlier = first_seen(keys)
     is_seen = pl.col(SEEN).is_in(earlier.get_column(SEEN).implode())
@@ -322,6 +323,7 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
         build = _recurate if config_changed else _increment
         report = build(previous, batch, config, timer, scratch, number)
         report["inputs"] = inputs
+        report["shapes"] = shapes
         report["timings_s"]["total"] = round(time.perf_counter() - started, 4)
         write_version(scratch, report, previous)
         target = state.publish(scratch, number)
@@ -463,6 +465,7 @@ def write_version(directory: Path, report: dict, previous: Version | None) -> No
         "parent": report["refresh"]["previous_version"],
         "inputs": report["inputs"],
         "counts": report["counts"],
+        "shapes": report["shapes"],
         "refresh": report["refresh"],
         "config_fingerprint": report["refresh"]["config_fingerprint"],
         "files": entries,

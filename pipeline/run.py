@@ -24,7 +24,9 @@ from pipeline.decide import decide, split
 from pipeline.dedup import dedup
 from pipeline.load import expand_inputs, load_records
 from pipeline.normalise import normalise
+from pipeline.publish.exports import exports_section, write_exports
 from pipeline.report import build_report
+from pipeline.stages.shapes import conform, shapes_section
 from pipeline.summary import write_report_pages
 from pipeline.tokens import count_stage
 from pipeline.validate import validate
@@ -32,7 +34,6 @@ from pipeline.write import (
     check_replaceable,
     clean_columns,
     describe_files,
-    export_alpaca,
     publishing,
     rejected_columns,
     write_json,
@@ -81,13 +82,16 @@ def check_reconciled(counts: dict) -> None:
         )
 
 
-def read_sources(sources: list[str], timer: StageTimer) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Load and validate: (valid rows with lineage, quarantine rows)."""
+def read_sources(sources: list[str], timer: StageTimer,
+                 fields: dict[str, str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, list[dict]]:
+    """Load, conform each source's shape, and validate: (valid rows with lineage,
+    quarantine rows, the shape and mapping of each source)."""
     with timer("load"):
         records = load_records(sources, say=timer.say)
+        records, shapes = conform(records, fields, say=timer.say)
     with timer("validate"):
         lf, quarantine = validate(records)
-        return lf.collect(), quarantine
+        return lf.collect(), quarantine, shapes_section(shapes)
 
 
 def judge(frame: pl.DataFrame, config: Config, timer: StageTimer, dedup_stage: Stage | None = None) -> pl.DataFrame:
@@ -101,17 +105,19 @@ def judge(frame: pl.DataFrame, config: Config, timer: StageTimer, dedup_stage: S
     return frame
 
 
-def run(inputs: list[str], out: str | Path, config: Config, export: str | None = None, quiet: bool = False) -> dict:
+def run(inputs: list[str], out: str | Path, config: Config, export: str | list[str] | None = None,
+        quiet: bool = False) -> dict:
     """Curate ``inputs`` into ``out``; returns the report dictionary."""
     timer = StageTimer(quiet)
     started = time.perf_counter()
     check_replaceable(Path(out))  # fail before the work, not after it
     sources = expand_inputs(inputs)
     timer.say(f"curate: {len(sources)} source(s) -> {out}")
-    frame, quarantine = read_sources(sources, timer)
+    frame, quarantine, shapes = read_sources(sources, timer, config.fields.mapping())
     frame = judge(frame, config, timer)
     clean, rejected = split(frame)
     report = build_report(frame, clean, rejected, quarantine, config, timer.seconds, inputs)
+    report["shapes"] = shapes
     check_reconciled(report["counts"])
     with timer("write"):
         with publishing(Path(out)) as scratch:
@@ -121,17 +127,19 @@ def run(inputs: list[str], out: str | Path, config: Config, export: str | None =
 
 
 def write_outputs(directory: Path, clean: pl.DataFrame, rejected: pl.DataFrame, quarantine: pl.DataFrame,
-                  config: Config, report: dict, export: str | None) -> None:
+                  config: Config, report: dict, export: str | list[str] | None) -> None:
     files = write_shards(clean.select(clean_columns(clean)), directory / "clean", config.output)
     files += write_shards(rejected.select(rejected_columns(rejected)), directory / "rejected", config.output)
     files += write_shards(quarantine, directory / "quarantine", config.output)
-    if export:
-        files.append(export_alpaca(clean, directory, export))
+    exports = write_exports(clean, directory, export)
+    files += [path for paths in exports.values() for path in paths]
     write_json(directory / "report.json", report)
     files.append(directory / "report.json")
     files += write_report_pages(directory, report)
     manifest = {
         "counts": report["counts"],
+        "shapes": report["shapes"],
+        "exports": exports_section(directory, exports),
         "files": describe_files(directory, files),
         "config": report["config"],
         "versions": report["versions"],

@@ -1,4 +1,5 @@
-"""Write: Parquet shards, the optional Alpaca export, and atomic publication.
+"""Write: Parquet shards, the manifest's file entries, and atomic publication
+(the exports are in ``pipeline.publish.exports``).
 
 Everything is written into a hidden sibling directory first and swapped into
 place at the end, so a run that fails midway leaves the previous output intact.
@@ -22,7 +23,6 @@ from pipeline.config import OutputConfig
 from pipeline.errors import InputError
 
 INTERNAL = [C.ORDER, C.DEDUP_REASON]
-EXPORT_FORMATS = ("alpaca-json", "alpaca-jsonl")
 
 
 def user_columns(frame: pl.DataFrame) -> list[str]:
@@ -53,18 +53,6 @@ def write_shards(frame: pl.DataFrame, directory: Path, output: OutputConfig, fir
         frame.slice(start, output.shard_rows).write_parquet(path, compression=output.compression, statistics=True)
         paths.append(path)
     return paths
-
-
-def export_alpaca(clean: pl.DataFrame, directory: Path, fmt: str) -> Path:
-    """The clean set as the plain Alpaca records trainers read."""
-    records = clean.select(C.FIELDS)
-    if fmt == "alpaca-jsonl":
-        path = directory / "clean.jsonl"
-        records.write_ndjson(path)
-    else:
-        path = directory / "clean.json"
-        path.write_text(json.dumps(records.to_dicts(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return path
 
 
 def sha256_of(path: Path) -> str:
