@@ -201,7 +201,9 @@ def conform_source(source: str, records: list[RawRecord],
         return _from_conversations(source, records, shape)
     mapping = {f: shape.mapping.get(f, f) for f in ("instruction", "input", "output")}
     mapping.update({f: k for f, k in shape.mapping.items() if f not in mapping})
-    facts = SourceShape(source, shape.name, mapping, records=len(records))
+    # The facts name only the keys the source has (no "input" for question/answer).
+    used = {f: k for f, k in mapping.items() if k in keys or not keys}
+    facts = SourceShape(source, shape.name, used, records=len(records))
     renames = {f: k for f, k in mapping.items() if f != k}
     if not renames:
         return records, facts  # Alpaca: untouched, so outputs stay byte-identical
