@@ -18,7 +18,7 @@ from pipeline.load import expand_inputs, load_records
 from pipeline.run import run
 from pipeline.stages.shapes import conform, detect, parse_map, single_turn
 from pipeline.validate import validate
-from tests.conftest import REFERENCE, needs_reference
+from tests.conftest import REFERENCE, needs_reference, write_jsonl
 
 TASK = {"instruction": "Name the capital of France.", "output": "Paris is the capital of France."}
 
@@ -50,11 +50,6 @@ def write_json(path: Path, records: list) -> Path:
     return path
 
 
-def write_lines(path: Path, records: list) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
 def read(paths: list, fields: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame, list]:
     records = load_records(expand_inputs([str(p) for p in paths]), say=lambda _: None)
     records, shapes = conform(records, fields, say=lambda _: None)
@@ -70,7 +65,7 @@ def user_rows(frame: pl.DataFrame) -> list[dict]:
 
 
 @pytest.mark.parametrize("shape, record, expected", SHAPED, ids=[s for s, _, _ in SHAPED])
-@pytest.mark.parametrize("writer", [write_json, write_lines], ids=["json", "jsonl"])
+@pytest.mark.parametrize("writer", [write_json, write_jsonl], ids=["json", "jsonl"])
 def test_each_shape_is_detected_and_mapped(tmp_path, shape, record, expected, writer):
     path = writer(tmp_path / ("in.json" if writer is write_json else "in.jsonl"), [record, record])
     valid, quarantine, shapes = read([path])
@@ -112,7 +107,7 @@ def test_unknown_shape_names_its_keys_and_an_example_map(keys):
 def test_a_record_missing_its_mapped_key_is_quarantined_by_field(tmp_path):
     good = {"instruction": "Reverse the list.", "input": "[1, 2]", "response": "[2, 1]"}
     broken = {"instruction": "Reverse the list.", "input": "[1, 2]"}
-    path = write_lines(tmp_path / "in.jsonl", [good, broken])
+    path = write_jsonl(tmp_path / "in.jsonl", [good, broken])
     valid, quarantine, _ = read([path])
     assert valid.height == 1
     assert quarantine["_error"].to_list() == ["output: Field required"]
@@ -123,7 +118,7 @@ def test_mixed_shapes_are_handled_per_source(tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()
     for number, (shape, record, _) in enumerate(SHAPED):
-        write_lines(folder / f"{number}-{shape}.jsonl", [record])
+        write_jsonl(folder / f"{number}-{shape}.jsonl", [record])
     valid, quarantine, shapes = read([folder])
     assert [s.shape for s in shapes] == [shape for shape, _, _ in SHAPED]
     assert quarantine.is_empty()
@@ -161,7 +156,7 @@ def test_parse_map_rejects(text):
 
 
 def test_map_names_the_fields_for_every_source(tmp_path):
-    path = write_lines(tmp_path / "in.jsonl", [{"task": "Say hi.", "background": "", "reply": "Hi.", "lang": "en"}])
+    path = write_jsonl(tmp_path / "in.jsonl", [{"task": "Say hi.", "background": "", "reply": "Hi.", "lang": "en"}])
     valid, quarantine, shapes = read([path], {"instruction": "task", "input": "background", "output": "reply"})
     assert quarantine.is_empty() and shapes[0].shape == "mapped"
     assert user_rows(valid) == [{"instruction": "Say hi.", "input": "", "output": "Hi.", "lang": "en"}]
@@ -169,7 +164,7 @@ def test_map_names_the_fields_for_every_source(tmp_path):
 
 def test_map_overrides_detection(tmp_path):
     record = {"instruction": "Say hi.", "output": "hello", "better": "Hi."}
-    valid, _, _ = read([write_lines(tmp_path / "in.jsonl", [record])], {"output": "better"})
+    valid, _, _ = read([write_jsonl(tmp_path / "in.jsonl", [record])], {"output": "better"})
     assert user_rows(valid) == [{"instruction": "Say hi.", "input": "", "output": "Hi."}]
 
 
@@ -197,7 +192,7 @@ def one_line_error(capsys) -> str:
 
 
 def test_unknown_shape_exits_2_with_one_line(tmp_path, capsys):
-    path = write_lines(tmp_path / "in.jsonl", [{"title": "A", "body": "B"}])
+    path = write_jsonl(tmp_path / "in.jsonl", [{"title": "A", "body": "B"}])
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
     line = one_line_error(capsys)
     assert "unknown record shape; keys found: title, body" in line and "--map instruction=title,output=body" in line
@@ -205,14 +200,14 @@ def test_unknown_shape_exits_2_with_one_line(tmp_path, capsys):
 
 
 def test_map_naming_a_missing_key_exits_2_with_one_line(tmp_path, capsys):
-    path = write_lines(tmp_path / "in.jsonl", [{"instruction": "Say hi.", "response": "Hi."}])
+    path = write_jsonl(tmp_path / "in.jsonl", [{"instruction": "Say hi.", "response": "Hi."}])
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--map", "output=answer"]) == 2
     line = one_line_error(capsys)
     assert "answer" in line and "keys found: instruction, response" in line
 
 
 def test_refresh_takes_map_and_records_it(tmp_path, capsys):
-    path = write_lines(tmp_path / "in.jsonl", [{"q": "What is 2 + 3?", "a": "2 + 3 = 5."}])
+    path = write_jsonl(tmp_path / "in.jsonl", [{"q": "What is 2 + 3?", "a": "2 + 3 = 5."}])
     assert main(["refresh", str(path), "--state", str(tmp_path / "state"), "--map", "instruction=q,output=a"]) == 0
     manifest = json.loads((tmp_path / "state" / "versions" / "1" / "manifest.json").read_text())
     assert manifest["counts"]["clean"] == 1
@@ -221,7 +216,7 @@ def test_refresh_takes_map_and_records_it(tmp_path, capsys):
 
 
 def test_run_prints_and_records_shapes_and_mapping(tmp_path, capsys):
-    gpteacher = write_lines(tmp_path / "g.jsonl", [{"instruction": "Reverse [1, 2].", "input": "", "response": "[2, 1]"}])
+    gpteacher = write_jsonl(tmp_path / "g.jsonl", [{"instruction": "Reverse [1, 2].", "input": "", "response": "[2, 1]"}])
     assert main(["run", str(gpteacher), "--out", str(tmp_path / "out")]) == 0
     assert f"{gpteacher}: shape gpteacher (instruction, input, output=response)" in capsys.readouterr().err
     out = tmp_path / "out"
@@ -270,7 +265,7 @@ def test_multi_turn_goes_to_quarantine_with_its_raw_text_and_rows_reconcile(tmp_
     single = {"conversations": [{"from": "human", "value": "Name a colour."}, {"from": "gpt", "value": "Blue."}]}
     multi = {"conversations": [{"from": "human", "value": "Hi."}, {"from": "gpt", "value": "Hello."},
                                {"from": "human", "value": "Name a colour."}, {"from": "gpt", "value": "Blue."}]}
-    path = write_lines(tmp_path / "chat.jsonl", [single, multi, "{broken"])
+    path = write_jsonl(tmp_path / "chat.jsonl", [single, multi, "{broken"])
     report = run([str(path)], tmp_path / "out", Config(), quiet=True)
     counts = report["counts"]
     assert counts["rows_in"] == 3 and counts["rows_in"] == counts["clean"] + counts["rejected"] + counts["quarantined"]
@@ -285,7 +280,7 @@ def test_multi_turn_goes_to_quarantine_with_its_raw_text_and_rows_reconcile(tmp_
 def test_system_text_is_kept_in_a_system_column(tmp_path):
     with_system = {"messages": turns(("system", "Answer in French."), ("user", "Say cat."), ("assistant", "Chat."))}
     without = {"messages": turns(("user", "Name a colour."), ("assistant", "Blue."))}
-    run([str(write_lines(tmp_path / "chat.jsonl", [with_system, without]))], tmp_path / "out", Config(), quiet=True)
+    run([str(write_jsonl(tmp_path / "chat.jsonl", [with_system, without]))], tmp_path / "out", Config(), quiet=True)
     clean = pl.read_parquet(tmp_path / "out" / "clean").sort("_row")
     assert clean.columns[:4] == ["instruction", "input", "output", "system"]
     assert clean["system"].to_list() == ["Answer in French.", None]
