@@ -208,7 +208,8 @@ def conform_source(source: str, records: list[RawRecord],
     if not renames:
         return records, facts  # Alpaca: untouched, so outputs stay byte-identical
     blank_is_empty = file_format(Path(source))[0] == ".csv"
-    return [_renamed(record, renames, blank_is_empty) for record in records], facts
+    moved = frozenset(renames.values()) | frozenset(renames)  # keys replaced by the renamed ones
+    return [_renamed(record, renames, moved, blank_is_empty) for record in records], facts
 
 
 def _raw(record: RawRecord) -> str:
@@ -216,17 +217,18 @@ def _raw(record: RawRecord) -> str:
     return record.raw or json.dumps(record.value, ensure_ascii=False, default=str)
 
 
-def _renamed(record: RawRecord, renames: dict[str, str], blank_is_empty: bool) -> RawRecord:
+def _renamed(record: RawRecord, renames: dict[str, str], moved: frozenset[str], blank_is_empty: bool) -> RawRecord:
     value = record.value
     if not isinstance(value, dict):
         return record
-    moved = set(renames.values()) | set(renames)
     row = {field: value[key] for field, key in renames.items() if key in value}
     if blank_is_empty:
         # CSV cannot tell an empty cell from a missing one; load fills the Alpaca
         # columns with "", and the mapped columns get the same treatment here.
         row = {f: "" if v is None and f != SYSTEM else v for f, v in row.items()}
-    row.update((k, v) for k, v in value.items() if k not in moved)
+    for key, item in value.items():
+        if key not in moved:
+            row[key] = item
     return RawRecord(record.source, record.row, row, _raw(record))
 
 
