@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="curate INPUT... into clean/, rejected/ and quarantine/ shards")
-    run.add_argument("inputs", nargs="+", metavar="INPUT", help=".json, .jsonl, .parquet, .csv (JSON and CSV also .gz, .zst, .bz2), a glob, a directory, or hf:NAME[:SPLIT]")
+    run.add_argument("inputs", nargs="+", metavar="INPUT", help=".json, .jsonl, .parquet, .csv (each also .gz, .zst, .bz2), a glob, a directory, or hf:NAME[:SPLIT]")
     run.add_argument("--out", required=True, metavar="DIR", help="output directory (replaced atomically)")
     run.add_argument("--config", metavar="FILE", help="TOML config (default: built-in defaults, see config/default.toml)")
     run.add_argument("--map", action="append", metavar="FIELD=KEY,...", help=MAP_HELP)

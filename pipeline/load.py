@@ -23,7 +23,7 @@ import polars as pl
 from pipeline.errors import InputError
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".csv")
-COMPRESSIONS = (".gz", ".zst", ".bz2")  # around .json, .jsonl and .csv (Parquet compresses itself)
+COMPRESSIONS = (".gz", ".zst", ".bz2")  # around any of SUFFIXES: data.jsonl.gz, table.csv.zst
 HUB_PREFIX = "hf:"
 
 
@@ -92,8 +92,7 @@ def file_format(path: Path) -> tuple[str, str | None]:
 
 
 def _is_readable_file(path: Path) -> bool:
-    suffix, compression = file_format(path)
-    return suffix in SUFFIXES and not (compression and suffix == ".parquet")
+    return file_format(path)[0] in SUFFIXES
 
 
 def read_source(source: str) -> Iterator[RawRecord]:
@@ -108,14 +107,14 @@ def read_source(source: str) -> Iterator[RawRecord]:
     suffix, compression = file_format(path)
     if not _is_readable_file(path):
         raise InputError(f"{source}: unsupported file type {''.join(path.suffixes[-2:]) or '(none)'}; expected one of "
-                         f"{', '.join(SUFFIXES)} (JSON and CSV optionally {', '.join(COMPRESSIONS)})")
+                         f"{', '.join(SUFFIXES)}, each optionally {', '.join(COMPRESSIONS)}")
     try:
         if suffix == ".json":
             yield from _read_json_array(source, _read_bytes(path, compression))
         elif suffix in (".jsonl", ".ndjson"):
             yield from _read_json_lines(source, _read_bytes(path, compression))
         elif suffix == ".parquet":
-            yield from _read_table(source, _read_parquet(path))
+            yield from _read_table(source, _read_parquet(io.BytesIO(_read_bytes(path, compression)) if compression else path))
         else:
             yield from _read_table(source, _read_csv(io.BytesIO(_read_bytes(path, compression)) if compression else path))
     except PermissionError:
@@ -185,7 +184,7 @@ def _read_json_lines(source: str, data: bytes) -> Iterator[RawRecord]:
             yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {error}")
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _read_parquet(path: Path | io.BytesIO) -> pl.DataFrame:
     try:
         return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as error:

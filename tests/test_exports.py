@@ -161,3 +161,16 @@ def test_train_reads_the_clean_shards_of_any_shape(exported):
     assert dataset.column_names == ["instruction", "input", "output"]
     assert sorted(dataset["instruction"]) == sorted(
         ["Name the largest planet.", "Name the closest star to Earth.", *(r["instruction"] for r in ALPACA)])
+
+
+def test_an_empty_clean_set_exports_loadable_empty_files(tmp_path):
+    import datasets
+
+    multi = {"messages": [{"role": "user", "content": "Hi."}, {"role": "assistant", "content": "Hello."},
+                          {"role": "user", "content": "Bye."}, {"role": "assistant", "content": "Bye."}]}
+    report = run([str(write_jsonl(tmp_path / "in.jsonl", [multi]))], tmp_path / "out", Config(), quiet=True,
+                 export=list(EXPORT_FORMATS))
+    assert report["counts"]["clean"] == 0 and report["counts"]["quarantined"] == 1
+    assert len(datasets.load_from_disk(str(tmp_path / "out" / "clean_dataset"))) == 0
+    assert (tmp_path / "out" / "clean.messages.jsonl").read_text() == ""
+    assert json.loads((tmp_path / "out" / "clean.json").read_text()) == []

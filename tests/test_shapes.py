@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import json
 from pathlib import Path
 
@@ -297,6 +298,10 @@ RECORDS = [dict(TASK, input=""), {"instruction": "Add 2 and 3.", "input": "", "o
 
 
 def plain_bytes(suffix: str, records: list[dict]) -> bytes:
+    if suffix == ".parquet":
+        buffer = io.BytesIO()
+        pl.DataFrame(records).write_parquet(buffer)
+        return buffer.getvalue()
     if suffix == ".json":
         return json.dumps(records).encode()
     if suffix == ".jsonl":
@@ -305,7 +310,7 @@ def plain_bytes(suffix: str, records: list[dict]) -> bytes:
 
 
 @pytest.mark.parametrize("compression", list(COMPRESS))
-@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv"])
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv", ".parquet"])
 def test_compressed_files_read_as_the_plain_ones(tmp_path, suffix, compression):
     data = plain_bytes(suffix, RECORDS)
     plain = tmp_path / f"in{suffix}"
@@ -325,7 +330,6 @@ def test_compressed_files_in_directories_and_globs(tmp_path):
     for number, compression in enumerate(COMPRESS):
         (folder / f"part{number}.jsonl{compression}").write_bytes(COMPRESS[compression](plain_bytes(".jsonl", RECORDS)))
     (folder / "notes.txt.gz").write_bytes(gzip.compress(b"not records"))
-    (folder / "table.parquet.gz").write_bytes(gzip.compress(b"no"))
     expected = sorted(str(p) for p in folder.glob("part*"))
     assert expand_inputs([str(folder)]) == expected
     assert expand_inputs([str(folder / "*.jsonl.*")]) == expected
@@ -350,11 +354,11 @@ def test_a_damaged_archive_is_quarantined_not_a_crash(tmp_path, compression):
     assert quarantine["_error"].to_list()[0].startswith(f"not a readable {compression[1:]} file")
 
 
-def test_compressed_parquet_is_an_input_error(tmp_path, capsys):
-    path = tmp_path / "in.parquet.gz"
+def test_a_compressed_file_of_another_type_is_an_input_error(tmp_path, capsys):
+    path = tmp_path / "notes.txt.gz"
     path.write_bytes(gzip.compress(b"x"))
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
-    assert "unsupported file type .parquet.gz" in one_line_error(capsys)
+    assert "unsupported file type .txt.gz" in one_line_error(capsys)
 
 
 # ---------------------------------------------------------------- the reference data

@@ -89,7 +89,9 @@ def export_hf_dataset(clean: pl.DataFrame, directory: Path) -> list[Path]:
 
     datasets.disable_progress_bars()
     target = directory / "clean_dataset"
-    datasets.Dataset(clean.select(user_columns(clean)).to_arrow()).save_to_disk(str(target))
+    # An empty set still gets its (empty) shard: without one load_from_disk fails.
+    shards = {"num_shards": 1} if clean.is_empty() else {}
+    datasets.Dataset(clean.select(user_columns(clean)).to_arrow()).save_to_disk(str(target), **shards)
     return sorted(p for p in target.rglob("*") if p.is_file())
 
 
