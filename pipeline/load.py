@@ -34,6 +34,7 @@ class RawRecord:
     value: Any  # the parsed record; None when it did not parse
     raw: str  # the record's text as read (kept for quarantine)
     parse_error: str | None = None
+    original: Any = None  # the record as read, when its shape was mapped (quarantine shows this)
 
 
 def expand_inputs(inputs: list[str]) -> list[str]:

@@ -105,13 +105,14 @@ def test_unknown_shape_names_its_keys_and_an_example_map(keys):
     assert f"--map instruction={keys[0]}" in message and "\n" not in message
 
 
-def test_a_record_missing_its_mapped_key_is_quarantined_by_field(tmp_path):
+@pytest.mark.parametrize("writer", [write_json, write_jsonl], ids=["json", "jsonl"])
+def test_a_record_missing_its_mapped_key_is_quarantined_by_field(tmp_path, writer):
     good = {"instruction": "Reverse the list.", "input": "[1, 2]", "response": "[2, 1]"}
-    broken = {"instruction": "Reverse the list.", "input": "[1, 2]"}
-    path = write_jsonl(tmp_path / "in.jsonl", [good, broken])
+    broken = {"instruction": "Reverse the list.", "input": "[1, 2]", "response": 7}
+    path = writer(tmp_path / ("in.json" if writer is write_json else "in.jsonl"), [good, broken])
     valid, quarantine, _ = read([path])
     assert valid.height == 1
-    assert quarantine["_error"].to_list() == ["output: Field required"]
+    assert quarantine["_error"].to_list() == ["output: Input should be a valid string"]
     assert json.loads(quarantine["_raw"][0]) == broken, "the raw text is the record as read"
 
 

@@ -217,6 +217,12 @@ def _raw(record: RawRecord) -> str:
     return record.raw or json.dumps(record.value, ensure_ascii=False, default=str)
 
 
+def _rewritten(record: RawRecord, row: dict[str, Any]) -> RawRecord:
+    # The original value rides along so that validation can quarantine the record
+    # with its text as read; it is only serialised if that happens.
+    return RawRecord(record.source, record.row, row, record.raw, original=record.value)
+
+
 def _renamed(record: RawRecord, renames: dict[str, str], moved: frozenset[str], blank_is_empty: bool) -> RawRecord:
     value = record.value
     if not isinstance(value, dict):
@@ -229,7 +235,7 @@ def _renamed(record: RawRecord, renames: dict[str, str], moved: frozenset[str], 
     for key, item in value.items():
         if key not in moved:
             row[key] = item
-    return RawRecord(record.source, record.row, row, _raw(record))
+    return _rewritten(record, row)
 
 
 def _from_conversations(source: str, records: list[RawRecord], shape: Shape) -> tuple[list[RawRecord], SourceShape]:
@@ -241,7 +247,7 @@ def _from_conversations(source: str, records: list[RawRecord], shape: Shape) -> 
             continue
         row, error = single_turn(record.value, shape.turns)
         if error is None:
-            out.append(RawRecord(record.source, record.row, row, _raw(record)))
+            out.append(_rewritten(record, row))
             continue
         facts.multi_turn += error.startswith("multi-turn")
         out.append(RawRecord(record.source, record.row, None, _raw(record), error))
