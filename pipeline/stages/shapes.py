@@ -192,7 +192,8 @@ def conform_source(source: str, records: list[RawRecord],
         missing = sorted({key for key in fields.values() if key not in keys})
         if missing and keys:
             given = ",".join(f"{f}={k}" for f, k in fields.items())
-            raise InputError(f"{source}: --map {given} names key(s) {', '.join(missing)} that no record has; "
+            raise InputError(f"{source}: the field mapping {given} (--map / [fields]) names key(s) {', '.join(missing)} "
+                             f"that no record has; "
                              f"keys found: {_listed(keys)}")
         shape = Shape(MAPPED, frozenset(), dict(fields))
     else:
