@@ -11,11 +11,21 @@ import argparse
 import sys
 
 from pipeline.errors import InputError
-from pipeline.publish.write import EXPORT_FORMATS
+from pipeline.publish.exports import EXPORT_FORMATS
+
+
+def _config(args: argparse.Namespace):
+    """The config file's settings with ``--map`` laid over its ``[fields]``."""
+    from pipeline.config import load_config, with_field_map
+    from pipeline.stages.shapes import parse_map
+
+    mapping: dict[str, str] = {}
+    for given in args.map or []:
+        mapping.update(parse_map(given))
+    return with_field_map(load_config(args.config), mapping)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipeline.config import load_config
     from pipeline.engines.local import run
     from pipeline.report.summary import print_summary
 
@@ -24,9 +34,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         from pipeline.engines.ray import run_ray
 
-        report = run_ray(args.inputs, args.out, load_config(args.config), export=args.export, address=args.ray_address)
+        report = run_ray(args.inputs, args.out, _config(args), export=args.export, address=args.ray_address)
     else:
-        report = run(args.inputs, args.out, load_config(args.config), export=args.export)
+        report = run(args.inputs, args.out, _config(args), export=args.export)
     print_summary(report, args.out)
     return 0
 
@@ -39,11 +49,10 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from pipeline.config import load_config
     from pipeline.engines.refresh import refresh
     from pipeline.report.summary import print_refresh_summary
 
-    outcome = refresh(args.inputs, args.state, load_config(args.config))
+    outcome = refresh(args.inputs, args.state, _config(args))
     if outcome.report is None:
         print(f"curate: {outcome.message}")
     else:
@@ -117,6 +126,10 @@ def add_train_commands(commands) -> None:
     generate.set_defaults(func=_generate)
 
 
+MAP_HELP = ("which input key fills which field, e.g. output=response,input=context (default: detected per "
+            "source: Alpaca, GPTeacher, Dolly, prompt/completion, question/answer, ShareGPT, messages)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="curate",
@@ -127,10 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="curate INPUT... into clean/, rejected/ and quarantine/ shards")
-    run.add_argument("inputs", nargs="+", metavar="INPUT", help=".json, .jsonl, .parquet, .csv, a glob, a directory, or hf:NAME[:SPLIT]")
+    run.add_argument("inputs", nargs="+", metavar="INPUT", help=".json, .jsonl, .parquet, .csv (each also .gz, .zst, .bz2), a glob, a directory, or hf:NAME[:SPLIT]")
     run.add_argument("--out", required=True, metavar="DIR", help="output directory (replaced atomically)")
     run.add_argument("--config", metavar="FILE", help="TOML config (default: built-in defaults, see config/default.toml)")
-    run.add_argument("--export", choices=EXPORT_FORMATS, help="also write the clean set as Alpaca JSON or JSONL")
+    run.add_argument("--map", action="append", metavar="FIELD=KEY,...", help=MAP_HELP)
+    run.add_argument("--export", action="append", choices=EXPORT_FORMATS, metavar="FORMAT",
+                     help=f"also write the clean set as {', '.join(EXPORT_FORMATS)} (repeatable)")
     run.add_argument("--engine", choices=("local", "ray"), default="local", help="local (default) or ray: the same stages on a Ray cluster")
     run.add_argument("--ray-address", metavar="ADDR", help="with --engine ray: an existing cluster (auto, ray://host:10001); default: a local two-CPU instance for this run")
     run.set_defaults(func=_run)
@@ -143,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("inputs", nargs="+", metavar="INPUT", help="as for run")
     refresh.add_argument("--state", required=True, metavar="DIR", help="the state directory (created on first use)")
     refresh.add_argument("--config", metavar="FILE", help="TOML config; a change re-curates every row seen so far")
+    refresh.add_argument("--map", action="append", metavar="FIELD=KEY,...", help=MAP_HELP)
     refresh.set_defaults(func=_refresh)
     add_train_commands(commands)
     return parser

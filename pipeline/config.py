@@ -104,6 +104,25 @@ class TokenConfig(_Strict):
     would have its response truncated in training (rule ``too_long``)."""
 
 
+InputKey = Annotated[str, Field(min_length=1)]
+
+
+class FieldsConfig(_Strict):
+    """Which input key fills which field (``--map FIELD=KEY,...`` on the command line,
+    which wins field by field). Empty: each source's shape is detected from its keys
+    (Alpaca, GPTeacher, Dolly, prompt/completion, question/answer, ShareGPT, messages).
+    Set: every source is read with this mapping, and a field not named keeps its own key."""
+
+    instruction: InputKey | None = None
+    input: InputKey | None = None
+    output: InputKey | None = None
+    system: InputKey | None = None
+    """An extra column ``system`` (a system prompt), used by the chat exports."""
+
+    def mapping(self) -> dict[str, str]:
+        return {name: key for name, key in self.model_dump().items() if key is not None}
+
+
 class Config(_Strict):
     severity: dict[str, Severity] = {}
     """Per-rule override of the rule's default severity: "drop", "flag" or "off"."""
@@ -112,6 +131,7 @@ class Config(_Strict):
     dedup: DedupConfig = DedupConfig()
     output: OutputConfig = OutputConfig()
     tokens: TokenConfig = TokenConfig()
+    fields: FieldsConfig = FieldsConfig()
 
     @field_validator("severity")
     @classmethod
@@ -133,6 +153,17 @@ class Config(_Strict):
     def active_rules(self) -> list[str]:
         """Rule names that run, in a stable order."""
         return [name for name in sorted(RULES) if self.severity_of(name) is not Severity.OFF]
+
+
+def with_field_map(config: Config, mapping: dict[str, str]) -> Config:
+    """``config`` with ``--map``'s fields laid over its ``[fields]`` table."""
+    if not mapping:
+        return config
+    try:
+        fields = FieldsConfig.model_validate({**config.fields.mapping(), **mapping})
+    except ValidationError as error:
+        raise InputError(f"--map: {error.errors()[0]['msg']}") from None
+    return config.model_copy(update={"fields": fields})
 
 
 def load_config(path: str | Path | None) -> Config:

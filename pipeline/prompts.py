@@ -25,3 +25,9 @@ def render_prompt(instruction: str, input: str = "") -> str:
     if input:
         return PROMPT_WITH_INPUT.format(instruction=instruction, input=input)
     return PROMPT_NO_INPUT.format(instruction=instruction)
+
+
+def user_message(instruction: str, input: str = "") -> str:
+    """The instruction and its input as one chat user turn, joined as the templates join
+    them: the input follows the instruction after a blank line (no input: the instruction)."""
+    return f"{instruction}\n\n{input}" if input else instruction

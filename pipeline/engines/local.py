@@ -24,7 +24,9 @@ from pipeline.report.model import RunFacts
 from pipeline.stages.decide import split
 from pipeline.stages.load import expand_inputs, load_records
 from pipeline.stages.validate import quarantine_facts, validate
+from pipeline.publish.exports import exports_section, write_exports
 from pipeline.publish.write import check_replaceable, publishing, write_run_record, write_sets
+from pipeline.stages.shapes import conform, shapes_section
 
 
 class StageTimer:
@@ -56,13 +58,16 @@ def check_reconciled(counts: dict) -> None:
         )
 
 
-def read_sources(sources: list[str], timer: StageTimer) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Load and validate: (valid rows with lineage, quarantine rows)."""
+def read_sources(sources: list[str], timer: StageTimer,
+                 fields: dict[str, str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, list[dict]]:
+    """Load, conform each source's shape, and validate: (valid rows with lineage,
+    quarantine rows, the shape and mapping of each source)."""
     with timer("load"):
         records = load_records(sources, say=timer.say)
+        records, shapes = conform(records, fields, say=timer.say)
     with timer("validate"):
         lf, quarantine = validate(records)
-        return lf.collect(), quarantine
+        return lf.collect(), quarantine, shapes_section(shapes)
 
 
 BATCH_ROWS = 50_000  # rows per batch of a row-local stage: bounds its working memory
@@ -100,22 +105,24 @@ def whole_run_facts(frame: pl.DataFrame, quarantine: pl.DataFrame, context: Cont
                     **facts_of(frame, context, corpus_wide=False), **facts_of(frame, context, corpus_wide=True))
 
 
-def run(inputs: list[str], out: str | Path, config: Config, export: str | None = None, quiet: bool = False) -> dict:
+def run(inputs: list[str], out: str | Path, config: Config, export: str | list[str] | None = None,
+        quiet: bool = False) -> dict:
     """Curate ``inputs`` into ``out``; returns the report dictionary."""
     timer = StageTimer(quiet)
     started = time.perf_counter()
     check_replaceable(Path(out))  # fail before the work, not after it
     sources = expand_inputs(inputs)
     timer.say(f"curate: {len(sources)} source(s) -> {out}")
-    frame, quarantine = read_sources(sources, timer)
+    frame, quarantine, shapes = read_sources(sources, timer, config.fields.mapping())
     context = Context(config)
     frame = judge(frame, context, timer)
-    report = build_report(whole_run_facts(frame, quarantine, context), config, timer.seconds, inputs)
+    report = build_report(whole_run_facts(frame, quarantine, context), config, timer.seconds, inputs, shapes)
     check_reconciled(report.counts)
     with timer("write"):
         with publishing(Path(out)) as scratch:
             clean, rejected = split(frame)
-            write_sets(scratch, clean, rejected, quarantine, config.output, export)
-            write_run_record(scratch, report.as_json())
+            write_sets(scratch, clean, rejected, quarantine, config.output)
+            exports = exports_section(scratch, write_exports(clean, scratch, export))
+            write_run_record(scratch, report.as_json(), exports=exports)
     report.timings_s["total"] = round(time.perf_counter() - started, 4)
     return report.as_json()

@@ -58,12 +58,14 @@ from pipeline.dedup import minhash
 from pipeline.engines.local import ReconciliationError, StageTimer, check_reconciled
 from pipeline.errors import InputError
 from pipeline.flow import STAGES, Context, CorpusFact, Stage, facts_of
+from pipeline.publish.exports import exports_section, write_exports
 from pipeline.publish.write import (
-    check_replaceable, clean_columns, export_alpaca, publishing, rejected_columns, write_run_record,
+    check_replaceable, clean_columns, publishing, rejected_columns, write_run_record,
 )
 from pipeline.report.build import build_report
 from pipeline.report.model import RunFacts, merge_all
 from pipeline.stages.load import expand_inputs, load_records
+from pipeline.stages.shapes import SourceShape, conform_source
 from pipeline.stages.validate import QUARANTINE_SCHEMA, quarantine_facts, validate
 
 BATCH_ROWS = 8192  # rows per map_batches call: large enough for the per-batch chunk caches of the tokens stage
@@ -156,38 +158,55 @@ def ray_session(address: str | None, quiet: bool) -> Iterator[None]:
 # ---------------------------------------------------------------- load and validate
 
 
-def _describe_sources(batch) -> object:
-    """First pass, per source: its record count, its valid rows' schema, its quarantine rows."""
+def _read_one(source: str, fields: dict[str, str] | None):
+    """One source's records in Alpaca shape, and its shape (``pipeline.stages.shapes``)."""
+    return conform_source(source, load_records([source], say=lambda line: None), fields)
+
+
+def _describe_sources(batch, fields: dict[str, str] | None = None) -> object:
+    """First pass, per source: its record count, its valid rows' schema, its quarantine
+    rows, its shape (or the input error that stops the run, raised on the driver)."""
     rows = []
     for index, source in zip(batch["_source_index"].to_pylist(), batch["_source"].to_pylist()):
-        records = load_records([source], say=lambda line: None)
+        try:
+            records, shape = _read_one(source, fields)
+        except InputError as error:
+            rows.append({"_source_index": index, "records": 0, "valid": 0, "error": str(error)})
+            continue
         valid, quarantine = validate(records)
         schema = valid.collect_schema()
         rows.append({"_source_index": index, "records": len(records), "valid": len(records) - quarantine.height,
-                     "schema": pickle.dumps(list(schema.items())), "quarantine": pickle.dumps(quarantine)})
+                     "schema": pickle.dumps(list(schema.items())), "quarantine": pickle.dumps(quarantine),
+                     "shape": pickle.dumps(shape.as_dict())})
     return _arrow(pl.DataFrame(rows, schema={"_source_index": pl.Int64, "records": pl.Int64, "valid": pl.Int64,
-                                             "schema": pl.Binary, "quarantine": pl.Binary}))
+                                             "schema": pl.Binary, "quarantine": pl.Binary, "shape": pl.Binary,
+                                             "error": pl.String}))
 
 
-def _load_sources(batch, offsets: dict[int, int], schema: dict[str, pl.DataType]) -> object:
+def _load_sources(batch, offsets: dict[int, int], schema: dict[str, pl.DataType],
+                  fields: dict[str, str] | None = None) -> object:
     """Second pass, per source: the valid rows, numbered in global load order and
     cast to the run's schema (the union of all sources' columns)."""
     frames = []
     for index, source in zip(batch["_source_index"].to_pylist(), batch["_source"].to_pylist()):
-        valid, _ = validate(load_records([source], say=lambda line: None))
+        valid, _ = validate(_read_one(source, fields)[0])
         frame = valid.collect().with_columns(pl.col(C.ORDER) + offsets[index])
         missing = [pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
         frames.append(frame.with_columns(missing).select(pl.col(n).cast(t) for n, t in schema.items()))
     return _arrow(pl.concat(frames) if frames else pl.DataFrame(schema=schema))
 
 
-def load_and_validate(sources: list[str]):
-    """(valid rows as a Ray dataset, quarantine frame, rows in)."""
+def load_and_validate(sources: list[str], fields: dict[str, str] | None = None):
+    """(valid rows as a Ray dataset, quarantine frame, rows in, each source's shape)."""
     import ray.data
 
     listing = ray.data.from_items([{"_source_index": i, "_source": s} for i, s in enumerate(sources)],
                                   override_num_blocks=max(1, len(sources)))
-    described = _collect(listing.map_batches(_describe_sources, batch_size=1, batch_format="pyarrow")).sort("_source_index")
+    described = _collect(listing.map_batches(_describe_sources, batch_size=1, batch_format="pyarrow",
+                                             fn_kwargs={"fields": fields})).sort("_source_index")
+    for error in described.get_column("error").drop_nulls():
+        raise InputError(error)
+    shapes = [pickle.loads(s) for s in described.get_column("shape")]
     counts = described.get_column("records").to_list()
     offsets = dict(zip(described.get_column("_source_index").to_list(), np.cumsum([0, *counts[:-1]]).tolist()))
     # The run's columns: as the local engine's frame builds them, in order of first
@@ -201,8 +220,8 @@ def load_and_validate(sources: list[str]):
         rows = ray.data.from_items([])
     else:
         rows = listing.map_batches(_load_sources, batch_size=1, batch_format="pyarrow",
-                                   fn_kwargs={"offsets": offsets, "schema": schema})
-    return rows.materialize(), quarantine, int(sum(counts))
+                                   fn_kwargs={"offsets": offsets, "schema": schema, "fields": fields})
+    return rows.materialize(), quarantine, int(sum(counts)), shapes
 
 
 # ---------------------------------------------------------------- per-row stages
@@ -671,7 +690,7 @@ def write_shards_ray(ds, empty: pl.DataFrame, directory: Path, config: Config, k
 # ---------------------------------------------------------------- the run
 
 
-def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | None = None, quiet: bool = False,
+def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | list[str] | None = None, quiet: bool = False,
             address: str | None = None) -> dict:
     """``pipeline.engines.local.run`` on Ray: the same outputs, computed by Ray workers."""
     try:
@@ -686,7 +705,9 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
     with ray_session(address, quiet):
         partitions = _partitions()
         with timer("load"):
-            rows, quarantine, rows_in = load_and_validate(sources)
+            rows, quarantine, rows_in, shapes = load_and_validate(sources, config.fields.mapping())
+            for shape in shapes:
+                timer.say(f"  {shape['source']}: {SourceShape(**shape).describe()}")
         if rows.count() == 0:
             # Nothing valid to distribute: the local engine writes the (empty) sets
             # and the quarantine exactly as it always does.
@@ -699,16 +720,18 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
                 rows = run_stage(stage, rows, context, partitions)
         with timer("report"):
             in_order = quarantine.sort(QKEY).drop(QKEY)
-            report = build_report(distributed_facts(rows, in_order, context, partitions), config, timer.seconds, inputs)
+            report = build_report(distributed_facts(rows, in_order, context, partitions), config, timer.seconds,
+                                  inputs, shapes)
             check_reconciled(report.counts)
             if report.counts["rows_in"] != rows_in:
                 raise ReconciliationError(f"rows read ({rows_in}) != rows curated ({report.counts['rows_in']})")
         with timer("write"):
             with publishing(Path(out)) as scratch:
                 clean = write_sets(scratch, rows, quarantine, config)
-                if export:
-                    export_alpaca(_collect(clean.select_columns([C.ORDER, *C.FIELDS])).sort(C.ORDER), scratch, export)
-                write_run_record(scratch, report.as_json())
+                # Exports are single files written by the driver: only they gather the clean rows.
+                clean_rows = _collect(clean).sort(C.ORDER) if export else None
+                exports = exports_section(scratch, write_exports(clean_rows, scratch, export))
+                write_run_record(scratch, report.as_json(), exports=exports)
     report.timings_s["total"] = round(time.perf_counter() - started, 4)
     return report.as_json()
 

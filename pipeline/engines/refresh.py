@@ -293,7 +293,8 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
     sources = expand_inputs(inputs)
     timer.say(f"curate: refresh {len(sources)} source(s) -> {state.root}"
               + (f" (version {previous.number})" if previous else " (new state)"))
-    raw, quarantine = seen_hashes(*read_sources(sources, timer))
+    raw, quarantine, shapes = read_sources(sources, timer, config.fields.mapping())
+    raw, quarantine = seen_hashes(raw, quarantine)
     keys = previous.keys() if previous else pl.DataFrame(schema=KEYS_SCHEMA)
     earlier = first_seen(keys)
     is_seen = pl.col(SEEN).is_in(earlier.get_column(SEEN).implode())
@@ -309,6 +310,7 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
         build = _recurate if config_changed else _increment
         report = build(previous, batch, config, timer, scratch, number)
         report.inputs = inputs
+        report.shapes = shapes
         report.timings_s["total"] = round(time.perf_counter() - started, 4)
         write_version(scratch, report.as_json(), previous)
         target = state.publish(scratch, number)
@@ -378,7 +380,7 @@ def _increment(previous: Version | None, batch: Batch, config: Config, timer: St
     # Seen rows were not judged, but they are in rejected/.
     seen = DecideFacts(rejected=seen_rejected.height, rejected_by_reason=count_items(seen_rejected, C.REASONS))
     facts.decide = merge(facts.decide, seen)
-    report = build_report(facts, config, timer.seconds, [])
+    report = build_report(facts, config, timer.seconds, [], [])
     check_reconciled(report.counts)
     clean_total = (previous.manifest["refresh"]["clean_total"] if previous else 0) + clean.height
     report.refresh = _refresh_section(number, previous, clean.height, 0, rejected, batch.seen.height, False,
@@ -405,7 +407,7 @@ def _recurate(previous: Version, batch: Batch, config: Config, timer: StageTimer
         carried = batch.keys.filter(pl.col(STATUS) == QUARANTINED).cast(KEYS_SCHEMA)
         all_keys = pl.concat([index_keys(judged, clean, config), carried, quarantine_keys(batch.new_quarantine)])
         all_keys.write_parquet(scratch / "index" / f"keys-v{number:05d}.parquet")
-    report = build_report(whole_run_facts(judged, batch.quarantine.drop(SEEN), Context(config)), config, timer.seconds, [])
+    report = build_report(whole_run_facts(judged, batch.quarantine.drop(SEEN), Context(config)), config, timer.seconds, [], [])
     check_reconciled(report.counts)
     before = pl.concat([pl.read_parquet(p, columns=[C.SOURCE, C.ROW]) for p in previous.files("clean")])
     after = clean.select(C.SOURCE, pl.col(C.ROW).cast(pl.Int64))

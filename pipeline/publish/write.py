@@ -1,5 +1,5 @@
-"""Write: Parquet shards, the optional Alpaca export, the run's record (report
-files and manifest, written here only) and atomic publication.
+"""Write: Parquet shards, the run's record (report files and manifest, written
+here only) and atomic publication (the exports are in ``pipeline.publish.exports``).
 
 Everything is written into a hidden sibling directory first and swapped into
 place at the end, so a run that fails midway leaves the previous output intact.
@@ -24,7 +24,6 @@ from pipeline.errors import InputError
 from pipeline.report.summary import write_report_pages
 
 INTERNAL = [C.ORDER, C.DEDUP_REASON]
-EXPORT_FORMATS = ("alpaca-json", "alpaca-jsonl")
 MANIFEST = "manifest.json"
 
 
@@ -58,18 +57,6 @@ def write_shards(frame: pl.DataFrame, directory: Path, output: OutputConfig, fir
     return paths
 
 
-def export_alpaca(clean: pl.DataFrame, directory: Path, fmt: str) -> Path:
-    """The clean set as the plain Alpaca records trainers read."""
-    records = clean.select(C.FIELDS)
-    if fmt == "alpaca-jsonl":
-        path = directory / "clean.jsonl"
-        records.write_ndjson(path)
-    else:
-        path = directory / "clean.json"
-        path.write_text(json.dumps(records.to_dicts(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return path
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -94,17 +81,15 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def write_sets(directory: Path, clean: pl.DataFrame, rejected: pl.DataFrame, quarantine: pl.DataFrame,
-               output: OutputConfig, export: str | None = None) -> None:
-    """clean/, rejected/ and quarantine/ shards of a whole-frame run, and the export."""
+               output: OutputConfig) -> None:
+    """clean/, rejected/ and quarantine/ shards of a whole-frame run."""
     write_shards(clean.select(clean_columns(clean)), directory / "clean", output)
     write_shards(rejected.select(rejected_columns(rejected)), directory / "rejected", output)
     write_shards(quarantine, directory / "quarantine", output)
-    if export:
-        export_alpaca(clean, directory, export)
 
 
 def write_run_record(directory: Path, report: dict, identity: dict | None = None,
-                     earlier: tuple[Path, list[dict]] | None = None) -> None:
+                     earlier: tuple[Path, list[dict]] | None = None, exports: dict[str, list[str]] | None = None) -> None:
     """report.json, report.html, report.md, then manifest.json: every engine's run
     (and every refresh version) ends here, so the manifest has one shape.
 
@@ -126,6 +111,8 @@ def write_run_record(directory: Path, report: dict, identity: dict | None = None
     manifest = {
         **(identity or {}),
         "counts": report["counts"],
+        "shapes": report.get("shapes", []),
+        "exports": exports or {},
         "files": sorted(entries + describe_files(directory, fresh), key=lambda entry: entry["path"]),
         "config": report["config"],
         "versions": report["versions"],

@@ -143,6 +143,7 @@ class Report(BaseModel):
     """``report.json``. Sections are plain data: they are already formatted."""
 
     inputs: list[str]
+    shapes: list[dict]  # each source's detected shape and field mapping
     counts: dict[str, int | bool]
     rejected_by_reason: dict[str, int]
     flagged_by_rule: dict[str, int]
@@ -165,7 +166,8 @@ class Report(BaseModel):
         return data
 
 
-def build_report(facts: RunFacts, config: Config, timings: dict[str, float], inputs: list[str]) -> Report:
+def build_report(facts: RunFacts, config: Config, timings: dict[str, float], inputs: list[str],
+                 shapes: list[dict]) -> Report:
     decided = facts.decide
     counts = {
         "rows_in": decided.clean + decided.rejected + facts.quarantine.count,
@@ -176,6 +178,7 @@ def build_report(facts: RunFacts, config: Config, timings: dict[str, float], inp
     counts["reconciled"] = counts["rows_in"] == counts["clean"] + counts["rejected"] + counts["quarantined"]
     return Report(
         inputs=inputs,
+        shapes=shapes,
         counts=counts,
         rejected_by_reason=most_first(decided.rejected_by_reason),
         flagged_by_rule=most_first(decided.flagged_by_rule),

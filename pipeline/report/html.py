@@ -41,6 +41,7 @@ SECTIONS = [
     ("languages", "Languages"),
     ("dedup", "Duplicates"),
     ("quarantine", "Quarantine"),
+    ("shapes", "Input shapes and field mappings"),
     ("refresh", "Refresh"),
     ("run", "Timings, config, versions"),
 ]
@@ -674,6 +675,31 @@ def quarantine_section(report: dict) -> str:
     return "".join(parts)
 
 
+def mapping_text(shape: dict) -> str:
+    """``instruction, input, output=response``; a conversation shape names its turns key."""
+    if shape.get("turns"):
+        return f"{shape['turns']}: one user and one assistant turn -> instruction, output (system -> system)"
+    return ", ".join(f if key == f else f"{f}={key}" for f, key in shape.get("mapping", {}).items())
+
+
+def shapes_section(report: dict) -> str:
+    shapes = report.get("shapes")
+    if not shapes:
+        return note("No shapes recorded: an empty input, or a report written before shapes were detected.")
+    rows = "".join(
+        f"<tr><td><code>{escape(short_source(str(shape['source'])))}</code></td><td>{escape(shape['shape'])}</td>"
+        f"<td><code>{escape(mapping_text(shape))}</code></td>{num_cell(shape.get('records', 0))}"
+        f"{num_cell(shape.get('multi_turn', 0))}</tr>"
+        for shape in shapes
+    )
+    given = report.get("config", {}).get("fields") or {}
+    how = ("named with --map / [fields]: " + ", ".join(f"{f}={k}" for f, k in given.items() if k)
+           if any(given.values()) else "detected from each source's keys")
+    return (f'<p class="headline">How each source was read as instruction records ({escape(how)}).</p>'
+            '<table class="shapes"><thead><tr><th>source</th><th>shape</th><th>field = input key</th>'
+            f'<th class="num">records</th><th class="num">multi-turn (quarantined)</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
 def refresh_section(report: dict) -> str:
     refresh = report.get("refresh")
     if refresh is None:
@@ -723,6 +749,7 @@ RENDERERS = {
     "languages": languages_section,
     "dedup": dedup_section,
     "quarantine": quarantine_section,
+    "shapes": shapes_section,
     "refresh": refresh_section,
     "run": run_section,
 }
@@ -730,7 +757,7 @@ RENDERERS = {
 
 # Sections whose data other stages add; the stage's key may be missing or, in a
 # report.json written by another version, shaped differently.
-OPTIONAL = {"lengths", "languages", "dedup", "refresh"}
+OPTIONAL = {"lengths", "languages", "dedup", "shapes", "refresh"}
 
 
 def section_body(key: str, report: dict) -> str:

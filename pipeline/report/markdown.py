@@ -3,7 +3,7 @@ or a CI log. Figures only, capped lists; the examples live in report.html."""
 
 from __future__ import annotations
 
-from pipeline.report.html import fmt_int, fmt_share, share_of, short_source
+from pipeline.report.html import fmt_int, fmt_share, mapping_text, share_of, short_source
 
 TOP = 8  # longest list printed in any table
 
@@ -87,6 +87,15 @@ def quarantine(report: dict) -> list[str]:
     return ["### Quarantine", ""] + table(["error", "rows"], rows)
 
 
+def shapes(report: dict) -> list[str]:
+    found = report.get("shapes") or []
+    if not found:
+        return []
+    rows = [[f"`{short_source(str(s['source']))}`", s["shape"], f"`{mapping_text(s)}`", fmt_int(s.get("records", 0))]
+            for s in found[:TOP]]
+    return ["### Input shapes", ""] + table(["source", "shape", "field = input key", "records"], rows, text_columns=3)
+
+
 def refresh(report: dict) -> list[str]:
     data = report.get("refresh")
     if not data:
@@ -108,6 +117,6 @@ def footer(report: dict) -> list[str]:
 def render_markdown(report: dict) -> str:
     sources = ", ".join(f"`{short_source(str(p))}`" for p in report.get("inputs", [])[:5])
     lines = [f"## Data-quality report: {sources}", ""]
-    for part in (flow, rules, tokens, languages, dedup, quarantine, refresh, footer):
+    for part in (flow, rules, tokens, languages, dedup, quarantine, shapes, refresh, footer):
         lines += part(report)
     return "\n".join(lines).rstrip() + "\n"

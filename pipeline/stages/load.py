@@ -8,8 +8,12 @@ rows in always equals clean + rejected + quarantined.
 
 from __future__ import annotations
 
+import bz2
 import glob
+import gzip
+import io
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -19,6 +23,7 @@ import polars as pl
 from pipeline.errors import InputError
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".csv")
+COMPRESSIONS = (".gz", ".zst", ".bz2")  # around any of SUFFIXES: data.jsonl.gz, table.csv.zst
 HUB_PREFIX = "hf:"
 
 
@@ -29,6 +34,7 @@ class RawRecord:
     value: Any  # the parsed record; None when it did not parse
     raw: str  # the record's text as read (kept for quarantine)
     parse_error: str | None = None
+    original: Any = None  # the record as read, when its shape was mapped (quarantine shows this)
 
 
 def expand_inputs(inputs: list[str]) -> list[str]:
@@ -73,9 +79,21 @@ def _files_below(directory: Path) -> list[str]:
             continue
         if entry.is_dir():
             found.extend([str(entry)] if _is_saved_dataset(entry) else _files_below(entry))
-        elif entry.suffix.lower() in SUFFIXES:
+        elif _is_readable_file(entry):
             found.append(str(entry))
     return found
+
+
+def file_format(path: Path) -> tuple[str, str | None]:
+    """(record format suffix, compression suffix or None): ``a.jsonl.gz`` -> (".jsonl", ".gz")."""
+    suffix = path.suffix.lower()
+    if suffix in COMPRESSIONS:
+        return Path(path.stem).suffix.lower(), suffix
+    return suffix, None
+
+
+def _is_readable_file(path: Path) -> bool:
+    return file_format(path)[0] in SUFFIXES
 
 
 def read_source(source: str) -> Iterator[RawRecord]:
@@ -87,20 +105,47 @@ def read_source(source: str) -> Iterator[RawRecord]:
     if path.is_dir():
         yield from _read_saved_dataset(source)
         return
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"{source}: unsupported file type {suffix or '(none)'}; expected one of {', '.join(SUFFIXES)}")
+    suffix, compression = file_format(path)
+    if not _is_readable_file(path):
+        raise InputError(f"{source}: unsupported file type {''.join(path.suffixes[-2:]) or '(none)'}; expected one of "
+                         f"{', '.join(SUFFIXES)}, each optionally {', '.join(COMPRESSIONS)}")
     try:
         if suffix == ".json":
-            yield from _read_json_array(source, path.read_bytes())
+            yield from _read_json_array(source, _read_bytes(path, compression))
         elif suffix in (".jsonl", ".ndjson"):
-            yield from _read_json_lines(source, path.read_bytes())
+            yield from _read_json_lines(source, _read_bytes(path, compression))
         elif suffix == ".parquet":
-            yield from _read_table(source, _read_parquet(path))
+            yield from _read_table(source, _read_parquet(io.BytesIO(_read_bytes(path, compression)) if compression else path))
         else:
-            yield from _read_table(source, _read_csv(path))
+            yield from _read_table(source, _read_csv(io.BytesIO(_read_bytes(path, compression)) if compression else path))
     except PermissionError:
         raise InputError(f"cannot read {source}: permission denied") from None
+
+
+def _read_bytes(path: Path, compression: str | None) -> bytes:
+    """The file's bytes, decompressed; a damaged archive is a corrupt file (quarantined)."""
+    if compression is None:
+        return path.read_bytes()
+    try:
+        if compression == ".gz":
+            return gzip.decompress(path.read_bytes())
+        if compression == ".bz2":
+            return bz2.decompress(path.read_bytes())
+        return _read_zstd(path)
+    except PermissionError:
+        raise
+    except (OSError, EOFError, ValueError, zlib.error) as error:
+        raise _CorruptFile(f"not a readable {compression[1:]} file: {_first_line(error)}") from None
+
+
+def _read_zstd(path: Path) -> bytes:
+    import zstandard
+
+    try:
+        with zstandard.open(path, "rb") as handle:  # streams: a frame need not state its size
+            return handle.read()
+    except zstandard.ZstdError as error:
+        raise ValueError(str(error)) from None
 
 
 def _decode(data: bytes) -> str:
@@ -140,14 +185,14 @@ def _read_json_lines(source: str, data: bytes) -> Iterator[RawRecord]:
             yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {error}")
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _read_parquet(path: Path | io.BytesIO) -> pl.DataFrame:
     try:
         return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as error:
         raise _CorruptFile(f"not a readable Parquet file: {_first_line(error)}") from None
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
+def _read_csv(path: Path | io.BytesIO) -> pl.DataFrame:
     try:
         # Every cell as text: CSV cannot tell a number from a string, so types are
         # not judged here.

@@ -55,7 +55,8 @@ def _describe(error: ValidationError) -> str:
 def _raw_text(record: RawRecord) -> str:
     if record.raw:
         return record.raw
-    return json.dumps(record.value, ensure_ascii=False, default=str)
+    value = record.value if record.original is None else record.original
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def check(record: RawRecord) -> tuple[dict[str, Any] | None, str | None]:

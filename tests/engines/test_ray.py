@@ -122,3 +122,27 @@ def test_only_quarantined_and_single_rows(tmp_path):
     for inputs in ([str(broken)], [str(broken), str(single)]):
         local, distributed = both_engines(inputs, tmp_path / str(len(inputs)), Config())
         assert distributed["counts"] == local["counts"]
+
+
+def test_every_shape_and_compressed_file_curates_identically(tmp_path):
+    import gzip
+
+    from pipeline.errors import InputError
+    from pipeline.stages.shapes import SourceShape
+
+    gpteacher = [{"instruction": f"Write a function that returns {n}.", "input": "", "response": f"def f():\n    return {n}"}
+                 for n in range(5)]
+    chats = [{"conversations": [{"from": "system", "value": "Be brief."}, {"from": "human", "value": f"Say {w}."},
+                                {"from": "gpt", "value": f"{w.capitalize()}."}]} for w in ("hello", "goodbye", "thanks")]
+    chats.append({"conversations": [{"from": "human", "value": "Hi."}, {"from": "gpt", "value": "Hello."},
+                                    {"from": "human", "value": "Bye."}, {"from": "gpt", "value": "Bye."}]})
+    write_jsonl(gpteacher, tmp_path / "a-gpteacher.jsonl")
+    (tmp_path / "b-chat.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(c) + "\n" for c in chats).encode(), mtime=0))
+    inputs = [str(tmp_path / "a-gpteacher.jsonl"), str(tmp_path / "b-chat.jsonl.gz")]
+    local, distributed = both_engines(inputs, tmp_path / "out", Config())
+    assert distributed["shapes"] == local["shapes"]
+    assert [SourceShape(**s).shape for s in local["shapes"]] == ["gpteacher", "sharegpt"]
+    assert local["counts"]["quarantined"] == 1 and local["counts"]["clean"] == 8
+    write_jsonl([{"title": "A", "body": "B"}], tmp_path / "unknown.jsonl")
+    with pytest.raises(InputError, match="unknown record shape; keys found: title, body"):
+        engine.run_ray([str(tmp_path / "unknown.jsonl")], tmp_path / "never", Config(), quiet=True)

@@ -69,6 +69,10 @@ def full_report(rows_in: int = 1_000, examples: int = 3, languages: int = 20, cl
         },
         "refresh": {"version": 3, "previous_version": 2, "rows_added": 120, "rejected_by_reason": {"near_duplicate": 9},
                     "duplicates_of_previous": 9, "rows_seen_before": 880},
+        "shapes": [{"source": "/data/in/alpaca.jsonl", "shape": "gpteacher", "turns": None, "records": rows_in - 10,
+                    "multi_turn": 0, "mapping": {"instruction": "instruction", "input": "input", "output": "response"}},
+                   {"source": "/data/in/chat.jsonl.gz", "shape": "sharegpt", "turns": "conversations", "records": 10,
+                    "multi_turn": 4, "mapping": {}}],
         "timings_s": {"load": 0.5, "validate": 0.2, "rules": 1.25, "write": 0.1, "total": 2.1},
         "config": {"dedup": {"exact": True}, "severity": {}},
         "versions": {"python": "3.11.7", "curate": "0.1.0"},
@@ -78,7 +82,7 @@ def full_report(rows_in: int = 1_000, examples: int = 3, languages: int = 20, cl
 def minimal_report() -> dict:
     """What a run without the optional stages writes (tokens, languages, dedup, refresh absent)."""
     report = full_report()
-    for key in ("tokens", "languages", "dedup", "refresh", "lengths"):
+    for key in ("tokens", "languages", "dedup", "refresh", "lengths", "shapes"):
         del report[key]
     return report
 

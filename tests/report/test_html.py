@@ -112,6 +112,7 @@ def test_every_section_is_present_in_order_with_a_toc_link():
     ("dedup", "Duplicate clusters: not computed in this run."),
     ("lengths", "Character lengths: not computed in this run."),
     ("refresh", "not a refresh"),
+    ("shapes", "No shapes recorded"),
 ])
 def test_an_absent_optional_section_says_so(key, phrase):
     assert phrase in render_html(minimal_report())
@@ -125,6 +126,9 @@ def test_optional_sections_render_their_figures():
     assert 'data-label="en"' in html and "7 other languages" in html  # top 15 of 22 languages, the rest summed
     assert "similarity 0.86" in html and "card survivor" in html
     assert "Version <b>3</b>, compared with version 2" in html
+    shapes = section_of(html, "shapes")
+    assert "<code>instruction, input, output=response</code>" in shapes and "detected from each source" in shapes
+    assert 'data-value="4"' in shapes  # the multi-turn conversations quarantined
 
 
 def test_numbers_have_thousands_separators_and_raw_values():
@@ -247,12 +251,13 @@ def test_markdown_is_short_and_carries_the_counts():
     assert "| rows in | 1,000,000 | 100% |" in text
     assert "| ↳ mentions_url | 50,000 | 5.0% |" in text
     assert "max_seq_len 512 truncates 1.2% of clean rows" in text
+    assert "| `alpaca.jsonl` | gpteacher | `instruction, input, output=response` | 999,990 |" in text
     assert "<script>" not in text
 
 
 def test_markdown_of_a_minimal_report_leaves_out_what_was_not_computed():
     text = render_markdown(minimal_report())
-    assert "Tokens" not in text and "Languages" not in text and "Duplicates" not in text
+    assert "Tokens" not in text and "Languages" not in text and "Duplicates" not in text and "shapes" not in text
 
 
 # ---------------------------------------------------------------- figures
@@ -329,6 +334,7 @@ def test_empty_fields_are_counted_in_words_not_drawn_as_a_bar():
     ("languages", ["en", "de"]),
     ("dedup", {"clusters": 1, "rows_removed": 5}),
     ("lengths", {"histograms": {"input": {"edges": None, "counts": 3}}}),
+    ("shapes", [{"source": "x.jsonl"}]),
 ])
 def test_an_optional_section_in_an_unexpected_shape_is_reported_in_the_page(key, broken):
     report = full_report()
