@@ -1,0 +1,212 @@
+"""``make eval``: how far to trust each rule, measured by reading real data.
+
+Runs the pipeline through its command line (``curate run FILE --out DIR``) on every
+dataset in ``../shared/data`` (``alpaca_5000.json`` and ``dev/``), reads back which
+rows each rule fired on (``_reasons`` in rejected/, ``_flags`` in both), and compares
+them with the labels under ``labels/``: one line per (dataset, row, rule) written by
+a person who read the row (``right``: the row has the problem the rule names;
+``wrong``: it does not). Prints per dataset and per rule: rows fired, labels read,
+right, precision; writes the pooled figures to ``rules/precision.json``, which the
+report shows next to each rule.
+
+Labels are about the row, not about one version of a rule: a label for ``refusal``
+also counts for ``refusal_v2`` (the versioned rule judges the same defect). Fired
+rows without a label are counted as unread, never as right.
+
+Clean rows read for misses carry the rule ``-`` (``ok``: nothing missed) or the rule
+that should have fired (``miss``); they do not enter precision.
+
+Skips with a message (exit 0) when ``../shared/data`` is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+LABELS = ROOT / "labels"
+SUMMARY = ROOT / "rules" / "precision.json"
+LABEL_FIELDS = ("dataset", "row", "rule", "verdict", "note")
+VERDICTS = ("right", "wrong", "ok", "miss")
+
+
+def datasets(data: Path = DATA) -> dict[str, Path]:
+    """Dataset name (file name without extensions) -> path: alpaca_5000 and every file of dev/."""
+    files = [data / "alpaca_5000.json", *sorted((data / "dev").iterdir())]
+    return {path.name.split(".")[0]: path for path in files if path.is_file()}
+
+
+# --- TEMPORARY shape conversion -------------------------------------------------
+# Replaced by the CLI's own shape detection when the ingestion work is merged.
+# Mapping used: GPTeacher response -> output; GSM8K question -> instruction,
+# answer -> output; T0 prompt -> instruction, completion -> output. Row i of the
+# source stays row i of the converted file, so ``_row`` indexes the source.
+_SHAPES = {"response": "output", "question": "instruction", "answer": "output", "prompt": "instruction", "completion": "output"}
+
+
+def as_alpaca(path: Path, workdir: Path) -> Path:
+    """``path`` itself when it already has instruction/output; otherwise a JSONL copy
+    in ``workdir`` with the keys renamed (see the mapping above), one line per record."""
+    text = path.read_text(encoding="utf-8")
+    records = json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in text.splitlines() if line.strip()]
+    if all("instruction" in r and "output" in r for r in records):
+        return path
+    converted = workdir / f"{path.name.split('.')[0]}.jsonl"
+    with converted.open("w", encoding="utf-8") as out:
+        for record in records:
+            renamed = {_SHAPES.get(key, key): value for key, value in record.items()}
+            renamed.setdefault("input", "")
+            out.write(json.dumps(renamed, ensure_ascii=False) + "\n")
+    return converted
+# --- end of the temporary shape conversion -----------------------------------------
+
+
+def curate(source: Path, out: Path) -> None:
+    """``curate run SOURCE --out OUT`` as a user would type it."""
+    command = [str(Path(sys.executable).with_name("curate")), "run", str(source), "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"eval: curate failed on {source}: {done.stderr.strip()}")
+
+
+def _shards(out: Path, part: str) -> pl.DataFrame:
+    files = sorted((out / part).glob("*.parquet"))
+    return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed") if files else pl.DataFrame()
+
+
+def fired(out: Path) -> pl.DataFrame:
+    """(row, rule, severity) for every rule that fired on a row of a finished run."""
+    parts = []
+    for part, column, severity in (("rejected", "_reasons", "drop"), ("rejected", "_flags", "flag"), ("clean", "_flags", "flag")):
+        frame = _shards(out, part)
+        if frame.is_empty() or column not in frame.columns:
+            continue
+        parts.append(
+            frame.select(pl.col("_row").cast(pl.Int64).alias("row"), pl.col(column).alias("rule"))
+            .explode("rule")
+            .drop_nulls("rule")
+            .with_columns(pl.lit(severity).alias("severity"))
+        )
+    if not parts:
+        return pl.DataFrame(schema={"row": pl.Int64, "rule": pl.String, "severity": pl.String})
+    return pl.concat(parts).unique().sort("rule", "row")
+
+
+def base_rule(name: str) -> str:
+    """``refusal_v2`` -> ``refusal``: labels judge the defect, which versions share."""
+    head, _, tail = name.rpartition("_v")
+    return head if head and tail.isdigit() else name
+
+
+def read_labels(folder: Path = LABELS) -> pl.DataFrame:
+    """Every label file (CSV with the columns ``LABEL_FIELDS``) in ``folder``."""
+    rows = []
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for line, record in enumerate(csv.DictReader(handle), start=2):
+                if record.get("verdict") not in VERDICTS:
+                    raise SystemExit(f"eval: {path.name}:{line}: verdict must be one of {VERDICTS}")
+                rows.append({k: record[k] for k in LABEL_FIELDS} | {"row": int(record["row"])})
+    schema = {"dataset": pl.String, "row": pl.Int64, "rule": pl.String, "verdict": pl.String, "note": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+@dataclass
+class Line:
+    dataset: str
+    rule: str
+    severity: str
+    fired: int
+    read: int
+    right: int
+
+    @property
+    def precision(self) -> float | None:
+        return self.right / self.read if self.read else None
+
+
+def score(dataset: str, hits: pl.DataFrame, labels: pl.DataFrame) -> list[Line]:
+    """One line per rule that fired: fired rows, how many of them carry a label, how many are right."""
+    judged = labels.filter(pl.col("dataset") == dataset, pl.col("verdict").is_in(["right", "wrong"]))
+    judged = judged.unique(["row", "rule"], keep="last")
+    lines = []
+    for (name, severity), group in hits.group_by("rule", "severity", maintain_order=True):
+        read = group.join(judged.filter(pl.col("rule") == base_rule(name)), on="row", how="inner")
+        right = int((read.get_column("verdict") == "right").sum())
+        lines.append(Line(dataset, name, severity, group.height, read.height, right))
+    return lines
+
+
+def misses(dataset: str, labels: pl.DataFrame) -> tuple[int, int]:
+    """(clean rows read, of which a rule should have fired)."""
+    clean = labels.filter(pl.col("dataset") == dataset, pl.col("verdict").is_in(["ok", "miss"]))
+    return clean.height, int((clean.get_column("verdict") == "miss").sum())
+
+
+def render(lines: list[Line], missed: dict[str, tuple[int, int]]) -> str:
+    out = [f"{'dataset':<32} {'rule':<28} {'sev':<5} {'fired':>6} {'read':>5} {'right':>5} {'precision':>9}"]
+    for line in lines:
+        shown = "-" if line.precision is None else f"{line.precision:.0%}"
+        out.append(f"{line.dataset:<32} {line.rule:<28} {line.severity:<5} {line.fired:>6} {line.read:>5} {line.right:>5} {shown:>9}")
+    for dataset, (read, missed_rows) in missed.items():
+        if read:
+            out.append(f"{dataset}: {read} clean rows read for misses, {missed_rows} should have been caught")
+    return "\n".join(out)
+
+
+def summary(lines: list[Line]) -> dict:
+    """rule -> read, right, precision pooled over datasets, and the per-dataset lines."""
+    pooled: dict[str, dict] = {}
+    for line in lines:
+        if not line.read:
+            continue
+        entry = pooled.setdefault(line.rule, {"read": 0, "right": 0, "datasets": {}})
+        entry["read"] += line.read
+        entry["right"] += line.right
+        entry["datasets"][line.dataset] = {"fired": line.fired, "read": line.read, "right": line.right}
+    for entry in pooled.values():
+        entry["precision"] = round(entry["right"] / entry["read"], 4)
+    return dict(sorted(pooled.items()))
+
+
+def evaluate(data: Path, keep: Path | None) -> tuple[list[Line], dict[str, tuple[int, int]]]:
+    labels = read_labels()
+    lines, missed = [], {}
+    with tempfile.TemporaryDirectory(prefix="curate-eval-") as scratch:
+        work = keep or Path(scratch)
+        for name, path in datasets(data).items():
+            out = work / name
+            if not (keep and (out / "report.json").exists()):
+                curate(as_alpaca(path, Path(scratch)), out)
+            lines += score(name, fired(out), labels)
+            missed[name] = misses(name, labels)
+    return lines, missed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
+    parser.add_argument("--keep", type=Path, help="keep the run outputs here and reuse them on the next call")
+    args = parser.parse_args(argv)
+    if not (args.data / "alpaca_5000.json").is_file():
+        print(f"eval: skipped, no reference data at {args.data}")
+        return 0
+    lines, missed = evaluate(args.data, args.keep)
+    print(render(lines, missed))
+    SUMMARY.write_text(json.dumps(summary(lines), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {SUMMARY.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
