@@ -147,20 +147,37 @@ def score(dataset: str, hits: pl.DataFrame, labels: pl.DataFrame) -> list[Line]:
     return lines
 
 
-def misses(dataset: str, labels: pl.DataFrame) -> tuple[int, int]:
-    """(clean rows read, of which a rule should have fired)."""
-    clean = labels.filter(pl.col("dataset") == dataset, pl.col("verdict").is_in(["ok", "miss"]))
-    return clean.height, int((clean.get_column("verdict") == "miss").sum())
+@dataclass
+class Misses:
+    read: int  # rows read for misses
+    missed: int  # of which a rule should have fired
+    caught: int  # of those, rows the rule now fires on
+    new_drops: int  # rows read as fine that a drop rule now fires on
+
+    def __str__(self) -> str:
+        return (f"{self.read} rows read for misses: {self.missed} should be caught, {self.caught} of them now are; "
+                f"{self.new_drops} rows read as fine are now dropped")
 
 
-def render(lines: list[Line], missed: dict[str, tuple[int, int]]) -> str:
+def misses(dataset: str, hits: pl.DataFrame, labels: pl.DataFrame) -> Misses:
+    """What the rows read for misses say about the rules as they are now."""
+    read = labels.filter(pl.col("dataset") == dataset, pl.col("verdict").is_in(["ok", "miss"]))
+    fired_on = hits.with_columns(pl.col("rule").map_elements(base_rule, return_dtype=pl.String).alias("base"))
+    missed = read.filter(pl.col("verdict") == "miss")
+    caught = missed.join(fired_on, left_on=["row", "rule"], right_on=["row", "base"], how="semi")
+    fine = read.filter(pl.col("verdict") == "ok")
+    new_drops = fine.join(fired_on.filter(pl.col("severity") == "drop"), on="row", how="semi")
+    return Misses(read.height, missed.height, caught.height, new_drops.height)
+
+
+def render(lines: list[Line], missed: dict[str, Misses]) -> str:
     out = [f"{'dataset':<32} {'rule':<28} {'sev':<5} {'fired':>6} {'read':>5} {'right':>5} {'precision':>9}"]
     for line in lines:
         shown = "-" if line.precision is None else f"{line.precision:.0%}"
         out.append(f"{line.dataset:<32} {line.rule:<28} {line.severity:<5} {line.fired:>6} {line.read:>5} {line.right:>5} {shown:>9}")
-    for dataset, (read, missed_rows) in missed.items():
-        if read:
-            out.append(f"{dataset}: {read} clean rows read for misses, {missed_rows} should have been caught")
+    for dataset, found in missed.items():
+        if found.read:
+            out.append(f"{dataset}: {found}")
     return "\n".join(out)
 
 
@@ -179,7 +196,7 @@ def summary(lines: list[Line]) -> dict:
     return dict(sorted(pooled.items()))
 
 
-def evaluate(data: Path, keep: Path | None) -> tuple[list[Line], dict[str, tuple[int, int]]]:
+def evaluate(data: Path, keep: Path | None) -> tuple[list[Line], dict[str, Misses]]:
     labels = read_labels()
     lines, missed = [], {}
     with tempfile.TemporaryDirectory(prefix="curate-eval-") as scratch:
@@ -188,8 +205,9 @@ def evaluate(data: Path, keep: Path | None) -> tuple[list[Line], dict[str, tuple
             out = work / name
             if not (keep and (out / "report.json").exists()):
                 curate(as_alpaca(path, Path(scratch)), out)
-            lines += score(name, fired(out), labels)
-            missed[name] = misses(name, labels)
+            hits = fired(out)
+            lines += score(name, hits, labels)
+            missed[name] = misses(name, hits, labels)
     return lines, missed
 
 

@@ -91,7 +91,10 @@ _ABOUT_AN_ARTICLE = (
     r"critique|review)\b[^.\n]{0,30}\b(?:the|this|following|given) (?:news |online |blog |research )?"
     r"(?:article|paper|post|report|essay)\b"
 )
-_TITLE_ONLY_INPUT = r"(?i)^\s*(?:article|text|passage|story|essay|paper|news)\s*:\s*[^\n]{1,80}$"
+# "Output the most important points from a complex article | Article: The Basics
+# of Machine Learning": the input is labelled as the article and holds its title.
+_TITLE_ONLY_INPUT = r"(?i)^\s*(?:article|essay|paper|news|research article|news article)\s*:\s*[^\n]{1,80}$"
+_READS_CONTENT = r"(?i)\b(?:summari[sz]e|summary|points|highlights|main idea|gist|analy[sz]e|extract|topics|themes|critique)\b"
 _FEW_WORDS = 30
 # Audio the record cannot hold: "Transcribe the recording" with a description of it.
 _TRANSCRIBE = r"(?i)^\W*transcribe\b[^.\n]{0,30}\b(?:recording|audio|video|podcast|speech|interview|call|voicemail|clip|lecture)"
@@ -136,8 +139,8 @@ def external_reference_v2() -> pl.Expr:
     )
     placeholder = pl.col("input").fill_null("").str.contains(_PLACEHOLDER_INPUT) & ~pl.col("input").fill_null("").str.contains(_DESCRIBED_PICTURE)
     words = pl.col("instruction").str.count_matches(r"\S+") + pl.col("input").fill_null("").str.count_matches(r"\S+")
-    title_only = pl.col("instruction").str.contains(_ABOUT_AN_ARTICLE) & (
-        (words <= _FEW_WORDS) | pl.col("input").fill_null("").str.contains(_TITLE_ONLY_INPUT)
+    title_only = (pl.col("instruction").str.contains(_ABOUT_AN_ARTICLE) & (words <= _FEW_WORDS)) | (
+        pl.col("instruction").str.contains(_READS_CONTENT) & pl.col("input").fill_null("").str.contains(_TITLE_ONLY_INPUT)
     )
     transcribe = pl.col("instruction").str.contains(_TRANSCRIBE)
     return url | markup | _any_of(prompt, _ATTACHED) | ((missing | title_only) & ~code_answer) | placeholder | transcribe
@@ -169,6 +172,7 @@ _TEXT_ABOUT_MEDIA = (
     r"|(?i)(?:^|[^\w-])stor(?:y|ies)\b"  # a story, not a "two-story house"
 )
 _WORD_CLOUD = rf"(?i)^{_LEAD_IN}{_MAKE}\b[^.?!\n]{{0,40}}?\bword ?clouds?\b"
+_SCREENSHOT = r"(?i)\b(?:generate|create|take|make|produce|capture)\b[^.?!\n]{0,30}\bscreenshots?\b"
 _MEDIA_OUTPUT = r"^\s*(?:!\[[^\]]*\]\([^)]*\)|<img\b|<audio\b|<video\b)"
 
 
@@ -184,7 +188,8 @@ def image_request_v2() -> pl.Expr:
     word clouds, screenshots and photo edits; code that draws is text."""
     instruction = pl.col("instruction")
     asks = instruction.str.contains(_ASKS_FOR_MEDIA) & ~instruction.str.contains(_TEXT_ABOUT_MEDIA)
-    return asks | instruction.str.contains(_WORD_CLOUD) | pl.col("output").str.contains(_MEDIA_OUTPUT)
+    made = instruction.str.contains(_WORD_CLOUD) | instruction.str.contains(_SCREENSHOT)
+    return asks | made | pl.col("output").str.contains(_MEDIA_OUTPUT)
 
 
 # "##\n18. Instruction:", "2. Instruction: ... 2. Input: ... 2. Output:" -- the
@@ -227,9 +232,9 @@ _AI = r"as an? (?:ai|artificial intelligence|language model|large language model
 _LACKS = r"(?:cannot|can't|can not|am unable|'m unable|am not able|'m not able|don't|do not|won't|will not|have no|lack|am not capable|'m not capable)"
 _REFUSAL = (
     r"(?i)^\W*(?:"
-    rf"(?:i'm|i am) (?:sorry|afraid),? (?:but )?i {_CANNOT} {_ACTS}\b"
-    rf"|(?:sorry|unfortunately),? (?:but )?i {_CANNOT} {_ACTS}\b"
-    rf"|i {_CANNOT} {_ACTS}\b"
+    rf"(?:i'm|i am) (?:sorry|afraid),? (?:but )?i ?{_CANNOT} {_ACTS}\b"
+    rf"|(?:sorry|unfortunately),? (?:but )?i ?{_CANNOT} {_ACTS}\b"
+    rf"|i ?{_CANNOT} {_ACTS}\b"
     r"|(?:this|the) (?:task|instruction|request|question) (?:cannot|can't|can not|is not able to) be (?:performed|completed|done|answered|fulfilled|carried out)"
     r"|(?:this|the) (?:task|instruction|request) (?:is|seems) (?:not possible|impossible)"
     r")"
@@ -242,7 +247,7 @@ _AS_AN_AI_REFUSING = rf"(?i)\b{_AI},? (?:i|i'm|i am)? ?{_LACKS}\b"
 _REWRITE = r"(?i)\b(?:rewrite|re-write|paraphrase|rephrase|change|convert|edit|negat\w*|translate|transform|correct|turn)\b"
 
 
-@rule(Severity.DROP, highlight=r"[Aa]s an (AI|[Aa]rtificial [Ii]ntelligence)( language model)?,? I[^.]{0,40}|I('m| am) (sorry|afraid)[^.]{0,60}|[Ii] (cannot|can't|am unable to|won't)[^.]{0,40}|[Tt]his (task|instruction) cannot be [a-z]+")
+@rule(Severity.DROP, highlight=r"[Aa]s an (AI|[Aa]rtificial [Ii]ntelligence)( language model)?,? I[^.]{0,40}|I('m| am) (sorry|afraid)[^.]{0,60}|[Ii] (cannot|can't|am unable to|won't)[^.]{0,40}|I'm (unable|not able) to[^.]{0,40}|[Tt]his (task|instruction) cannot be [a-z]+")
 def refusal_v2() -> pl.Expr:
     """The output declines instead of answering: "As an AI language model, I cannot…", "I'm sorry, but I cannot…", "I won't…", "This task cannot be completed…".
 
