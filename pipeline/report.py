@@ -20,6 +20,7 @@ from pipeline.examples import clip, clipped
 from rules import RULES
 from rules.language import language_counts
 from rules.length import token_report
+from rules.measured import measured_precision
 
 EXAMPLES_PER_RULE = 3
 
@@ -40,7 +41,8 @@ def example_rows(frame: pl.DataFrame, limit: int = EXAMPLES_PER_RULE) -> list[di
 
 
 def rule_section(frame: pl.DataFrame, config: Config) -> list[dict]:
-    """One entry per active rule: severity, how often it fired, a few examples."""
+    """One entry per active rule: severity, how often it fired, a few examples, and
+    its precision measured by reading real data (``make eval``), where measured."""
     section = []
     for name in config.active_rules():
         fired = frame.filter(pl.col(C.rule_column(name)))
@@ -53,6 +55,7 @@ def rule_section(frame: pl.DataFrame, config: Config) -> list[dict]:
                 "count": fired.height,
                 "share": round(fired.height / frame.height, 6) if frame.height else 0.0,
                 "examples": example_rows(fired),
+                "precision": measured_precision(name),
             }
         )
     return section

@@ -100,3 +100,31 @@ def test_alpaca_files_are_used_as_they_are(tmp_path):
 def test_without_reference_data_eval_skips_cleanly(tmp_path, capsys):
     assert E.main(["--data", str(tmp_path / "absent")]) == 0
     assert "skipped" in capsys.readouterr().out
+
+
+def test_the_report_shows_each_rules_measured_precision():
+    from pipeline.report_html import measured, rules_section
+    from pipeline.report_md import rules as markdown_rules
+
+    precision = {"read": 60, "right": 59, "precision": 0.9833, "datasets": ["alpaca_5000"]}
+    entry = {"rule": "external_reference_v2", "severity": "drop", "description": "d", "count": 3, "share": 0.5,
+             "examples": [], "highlight": None, "precision": precision}
+    unmeasured = {**entry, "rule": "unfilled_template_slot", "precision": None}
+    assert measured(precision) == "98% of 60 read" and measured(None) == "—"
+    html = rules_section({"rules": [entry, unmeasured]})
+    assert "precision by reading" in html and "98% of 60 read" in html and "—" in html
+    markdown = "\n".join(markdown_rules({"rules": [entry]}))
+    assert "| precision by reading |" in markdown and "98% of 60 read" in markdown
+
+
+def test_measured_precision_is_read_from_the_committed_summary():
+    from pipeline.dedup import REASONS
+    from rules import RULES
+    from rules.measured import _measured, measured_precision
+
+    summary = _measured()
+    assert summary, "rules/precision.json is written by make eval and committed"
+    for name, entry in summary.items():
+        assert name in {*RULES, *REASONS} and 0 <= entry["precision"] <= 1 and entry["right"] <= entry["read"]
+        assert measured_precision(name)["read"] == entry["read"]
+    assert measured_precision("no_such_rule") is None
