@@ -40,7 +40,7 @@ _URL_IS_OBJECT = (
     r"(?i)\b(?:phishing|malicious|suspicious|spam|safe|legitimate|valid|domain|subdomain|hostname|protocol|scheme|"
     r"path|query (?:string|param\w*)|param\w*|components?|encode|decode|escape|slug|redirect|link to|hyperlink|"
     r"anchor|bookmark|shorten\w*|short url|qr code|endpoint|api|request|fetch|download|scrape|scraper|crawl\w*|"
-    r"curl|wget|http|get request|post request|webhook|ping|library|package|module|npm|pip|javascript|typescript|"
+    r"curl|wget|http (?:request|get|post|call|client|server|header|status)\w*|get request|post request|webhook|ping|library|package|module|npm|pip|javascript|typescript|"
     r"python|java|node(?:\.js)?|php|ruby|html|css|sql|bash|shell)\b"
 )
 # The answer is code: a URL in the prompt is the argument of a call in it
@@ -121,10 +121,12 @@ def external_reference_v2() -> pl.Expr:
     code_answer = pl.col("output").str.contains(_CODE_ANSWER)
     text_besides_urls = pl.concat_str(pl.col("instruction"), pl.col("input").fill_null("")).str.replace_all(_URL, "")
     short_prompt = text_besides_urls.str.len_chars() < _LONG_PROMPT_CHARS
+    # Read around the URLs: "https://example.com/api/download" says nothing of the task.
+    task_words = pl.col("instruction").str.replace_all(_URL, " ")
     url = (
         _any_of(prompt, _URL)
-        & ~pl.col("instruction").str.contains(_URL_IS_DATA)
-        & ~pl.col("instruction").str.contains(_URL_IS_OBJECT)
+        & ~task_words.str.contains(_URL_IS_DATA)
+        & ~task_words.str.contains(_URL_IS_OBJECT)
         & ~code_answer
         & short_prompt
     )

@@ -166,6 +166,7 @@ CASES = [
     ("external_reference_v2", "Write an HTML link to the given page.", "https://www.example.com",
      '<a href="https://www.example.com">Example</a>', False),
     ("external_reference_v2", "Summarize the article.", "https://www.example.com/news/1", "The article says...", True),
+    ("external_reference_v2", "Summarize http://example.com/api/safe-path/download.html", "", "It says...", True),
     # ... missing content: placeholders, "the photo" with nothing given, a title for an article.
     ("external_reference_v2", "Edit this photo to make it appear brighter.", "(Link to photo)", "The photo is brighter.", True),
     ("external_reference_v2", "Create a tweet for the launch.", "[Image of a new product]", "Meet #ProductX!", True),
