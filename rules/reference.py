@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from rules.base import LEAD_IN as _LEAD_IN
-from rules.base import Severity, rule
+from rules.base import Severity, only_where, rule
 
 # Every pattern here is Rust regex syntax (what Polars runs): no look-around.
 # Highlights avoid inline flags, which JavaScript lacks: case is spelled out.
@@ -118,34 +118,38 @@ def external_reference_v2() -> pl.Expr:
     ``external_reference``: that version dropped tool-use and code records."""
     prompt = ("instruction", "input")
     no_input = pl.col("input").fill_null("").str.strip_chars() == ""
-    code_answer = pl.col("output").str.contains(_CODE_ANSWER)
+    # Each part's costlier checks run only on the rows its cheap test selects.
     text_besides_urls = pl.concat_str(pl.col("instruction"), pl.col("input").fill_null("")).str.replace_all(_URL, "")
-    short_prompt = text_besides_urls.str.len_chars() < _LONG_PROMPT_CHARS
     # Read around the URLs: "https://example.com/api/download" says nothing of the task.
     task_words = pl.col("instruction").str.replace_all(_URL, " ")
-    url = (
-        _any_of(prompt, _URL)
-        & ~task_words.str.contains(_URL_IS_DATA)
+    url = only_where(
+        _any_of(prompt, _URL),
+        ~task_words.str.contains(_URL_IS_DATA)
         & ~task_words.str.contains(_URL_IS_OBJECT)
-        & ~code_answer
-        & short_prompt
+        & (text_besides_urls.str.len_chars() < _LONG_PROMPT_CHARS),
     )
-    markup = _any_of(prompt, _IMAGE_MARKUP) & ~code_answer & ~pl.col("instruction").str.contains(_URL_IS_DATA)
+    markup = _any_of(prompt, _IMAGE_MARKUP) & ~pl.col("instruction").str.contains(_URL_IS_DATA)
     # "The photo" in a long text that is itself the content (a passage, an article)
     # names something that text talks about.
     short_instruction = pl.col("instruction").str.len_chars() < _SHORT_INSTRUCTION_CHARS
-    missing = (
-        (pl.col("instruction").str.contains(_MISSING_MEDIA) | pl.col("instruction").str.contains(_MISSING_NAMED_MEDIA))
-        & no_input
-        & short_instruction
+    missing = only_where(
+        no_input & short_instruction,
+        pl.col("instruction").str.contains(_MISSING_MEDIA) | pl.col("instruction").str.contains(_MISSING_NAMED_MEDIA),
     )
-    placeholder = pl.col("input").fill_null("").str.contains(_PLACEHOLDER_INPUT) & ~pl.col("input").fill_null("").str.contains(_DESCRIBED_PICTURE)
     words = pl.col("instruction").str.count_matches(r"\S+") + pl.col("input").fill_null("").str.count_matches(r"\S+")
-    title_only = (pl.col("instruction").str.contains(_ABOUT_AN_ARTICLE) & (words <= _FEW_WORDS)) | (
-        pl.col("instruction").str.contains(_READS_CONTENT) & pl.col("input").fill_null("").str.contains(_TITLE_ONLY_INPUT)
+    title_only = only_where(
+        pl.col("instruction").str.contains(r"(?i)article|essay|paper|post|report|news"),
+        (pl.col("instruction").str.contains(_ABOUT_AN_ARTICLE) & (words <= _FEW_WORDS))
+        | (pl.col("instruction").str.contains(_READS_CONTENT) & pl.col("input").fill_null("").str.contains(_TITLE_ONLY_INPUT)),
+    )
+    # Whether the answer is code is costly to tell on long outputs: asked only of
+    # the rows that would otherwise fire.
+    missing_unless_code = only_where(url | markup | missing | title_only, ~pl.col("output").str.contains(_CODE_ANSWER))
+    placeholder = pl.col("input").fill_null("").str.contains(_PLACEHOLDER_INPUT) & ~pl.col("input").fill_null("").str.contains(
+        _DESCRIBED_PICTURE
     )
     transcribe = pl.col("instruction").str.contains(_TRANSCRIBE)
-    return url | markup | _any_of(prompt, _ATTACHED) | ((missing | title_only) & ~code_answer) | placeholder | transcribe
+    return missing_unless_code | _any_of(prompt, _ATTACHED) | placeholder | transcribe
 
 
 _MAKE = r"(?:create|generate|design|make|produce|draw|sketch|paint|render|construct|build|recreate|compose|show me|give me)"
