@@ -73,7 +73,9 @@ def as_alpaca(path: Path, workdir: Path) -> Path:
 
 def curate(source: Path, out: Path) -> None:
     """``curate run SOURCE --out OUT`` as a user would type it."""
-    command = [str(Path(sys.executable).with_name("curate")), "run", str(source), "--out", str(out)]
+    script = Path(sys.executable).with_name("curate")
+    program = [str(script)] if script.exists() else [sys.executable, "-m", "pipeline.cli"]
+    command = [*program, "run", str(source), "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"eval: curate failed on {source}: {done.stderr.strip()}")
@@ -214,7 +216,8 @@ def evaluate(data: Path, keep: Path | None) -> tuple[list[Line], dict[str, Misse
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
-    parser.add_argument("--keep", type=Path, help="keep the run outputs here and reuse them on the next call")
+    parser.add_argument("--keep", type=Path, help="keep the run outputs in this folder; a dataset already curated there "
+                        "is read back, not run again (empty the folder after changing a rule)")
     args = parser.parse_args(argv)
     if not (args.data / "alpaca_5000.json").is_file():
         print(f"eval: skipped, no reference data at {args.data}")
