@@ -11,7 +11,7 @@ STATE := data/state
 ADAPTER := data/adapter
 INPUT ?= $(SAMPLE)
 
-.PHONY: setup curate report refresh train test bench clean
+.PHONY: setup curate report refresh train test bench eval clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pipeline.bench
+
+# Precision of each rule by reading: runs curate on ../shared/data, scores the fired
+# rows against labels/ and writes rules/precision.json (skips without ../shared).
+eval: $(STAMP)
+	$(BIN)/python -m pipeline.evaluate
 
 clean:
 	rm -rf $(CURATED) $(STATE) $(ADAPTER) data/bench

@@ -1,15 +1,19 @@
-"""``arithmetic_mismatch``: a simple calculation whose stated answer is wrong.
+"""``arithmetic_mismatch_v2``: a stated equation or a simple calculation whose answer is wrong.
 
 Alpaca's commonest factual defect is arithmetic ("87 * 183" answered 15781). The
-rule recognises three narrow task shapes -- an arithmetic expression, the
-average/sum/median of a list of numbers, and a unit conversion -- computes the
-answer with the small evaluator below (never ``eval``), and fires when the
-output states numbers and none of them is the computed answer. Anything it does
-not understand is left alone: a missed check costs nothing, a false alarm drops
-a good row.
+rule checks two things with the small evaluator below (never ``eval``):
 
-Only rows a vectorised pre-filter selects (digits plus a calculation word) reach
-Python.
+- every equation the output states in plain arithmetic ("3/4*60 = 45", GSM8K's
+  "<<48/2=24>>"), whatever the task;
+- the final answer, only where the task is a bare calculation -- an arithmetic
+  expression with few words around it, the average/sum/median of a list of
+  numbers, a unit conversion: it fires when the output states numbers and none
+  of them is the computed answer. A word problem's numbers ("3/4 times as many",
+  "Districts 1 - 3") are not one expression.
+
+Anything it does not understand is left alone: a missed check costs nothing, a
+false alarm drops a good row. Only rows a vectorised pre-filter selects (digits
+plus a calculation word, or a stated equation) reach Python.
 """
 
 from __future__ import annotations
@@ -164,8 +168,36 @@ def _normalise_number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
+# After a calculation, words that still belong to it ("What is 5 + 3 equal to?");
+# any other word is a unit or a noun ("$150 plus 50 cents", "4 entrees"), and the
+# numbers are quantities in a sentence, not one expression.
+_AFTER_EXPRESSION = re.compile(r"(?i)\s*(?:$|[?.!,;:=)]|(?:is|equals?|equal to|and|then|give|output|answer|result)\b)")
+# Before it, a capitalised word that is not a request names something ("Districts
+# 1 - 3", "Chapter 4 + Appendix").
+_BEFORE_EXPRESSION = re.compile(r"\b([A-Z][a-z]+)\W*$")
+_REQUEST_WORDS = {"Calculate", "Compute", "Evaluate", "Solve", "What", "Find", "Multiply", "Add", "Subtract", "Divide",
+                  "Simplify", "Determine", "Equation", "Expression", "Answer", "Result", "Input", "Problem", "Is"}
+BARE_TASK_WORDS = 12  # a task with more words around its expression is a word problem
+
+
+def _bare(task: str, span: str, start: int, end: int) -> bool:
+    """The expression at task[start:end] is the whole task: few other words, no
+    other numbers than its own, no unit or name around it."""
+    rest = task[:start] + " " + task[end:]
+    own = set(re.findall(r"\d+(?:\.\d+)?", span))
+    if not set(re.findall(r"\d+(?:\.\d+)?", rest)) <= own:
+        return False
+    if len(re.findall(r"[A-Za-z]+", rest)) > BARE_TASK_WORDS:
+        return False
+    before = _BEFORE_EXPRESSION.search(task[:start])
+    if before and before.group(1) not in _REQUEST_WORDS:
+        return False
+    return bool(_AFTER_EXPRESSION.match(task[end:]))
+
+
 def expression_answer(task: str) -> float | None:
-    """The value of the one arithmetic expression in ``task``, if it has exactly one."""
+    """The value of the one arithmetic expression in ``task``, if it has exactly
+    one and it is the whole task (a bare expression, not a word problem)."""
     for pattern, replacement in _WORDS:
         task = re.sub(pattern, replacement, task)
     task = re.sub(r"(?<=\d),(?=\d{3}\b)", "", task)  # thousands separators
@@ -174,11 +206,15 @@ def expression_answer(task: str) -> float | None:
         span = match.group().strip().rstrip(".,")
         operators = re.findall(r"\*\*|[+*/^]| - |\)\s*-|-\s*\(", span)
         if operators:  # "1-10" and "3-4 sentences" are ranges, not subtractions
-            candidates.append(span)
+            start = match.start() + match.group().index(span[0])
+            candidates.append((span, start, start + len(span)))
     if len(candidates) != 1:
         return None
+    span, start, end = candidates[0]
+    if not _bare(task, span, start, end):
+        return None
     try:
-        return evaluate(candidates[0].replace(",", ""))
+        return evaluate(span.replace(",", ""))
     except (ValueError, OverflowError):
         return None
 
@@ -194,6 +230,9 @@ _AGGREGATES = {
 }
 
 
+AGGREGATE_TASK_WORDS = 25
+
+
 def aggregate_answer(task: str) -> float | None:
     """average / mean / sum / total / median of the one list of numbers in ``task``."""
     if not _ASKS_FOR_AGGREGATE.search(task):
@@ -201,8 +240,17 @@ def aggregate_answer(task: str) -> float | None:
     asked = {word for word in _AGGREGATES if re.search(rf"(?i)\b{word}\b", task)}
     if len({_AGGREGATES[word] for word in asked}) != 1 or re.search(r"(?i)\b(?:mode|range|weighted|standard)\b", task):
         return None
-    lists = _LIST.findall(re.sub(r"(?<=\d),(?=\d{3}\b)|\$", "", task))
-    if len(lists) != 1:
+    cleaned = re.sub(r"(?<=\d),(?=\d{3}\b)|\$", "", task)
+    found = list(_LIST.finditer(cleaned))
+    if len(found) != 1:
+        return None
+    lists = [found[0].group()]
+    before, after = cleaned[: found[0].start()], cleaned[found[0].end() :]
+    if re.search(r"(?i)\b(?:between|from|range)\s*$", before) or re.match(r"\s*(?:to|-)\s*\d", after):
+        return None  # "the numbers between 0 and 10" is a range, not the list (0, 10)
+    if re.search(r"\d\s*[A-Za-z]", re.sub(r"(?i)\d\s*and\b", "", lists[0] + after[:12])):
+        return None  # "$10 and 4 entrees": quantities of things, not a list of numbers
+    if len(re.findall(r"[A-Za-z]+", before + " " + after)) > AGGREGATE_TASK_WORDS:
         return None
     numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", lists[0])]
     if len(numbers) < 2:
@@ -304,9 +352,114 @@ def _agrees(stated: str, expected: float, tolerance: float) -> bool:
     return abs(value - expected) <= max(rounding, tolerance * abs(expected)) + 1e-9
 
 
-@lru_cache(maxsize=65536)
-def mismatch(instruction: str, input: str, output: str, tolerance: float) -> bool:
-    task = f"{instruction}\n{input}"
+# --- equations the output states ------------------------------------------------
+# Worked solutions carry their own checkable arithmetic: "3/4*60 = 45", and GSM8K's
+# "<<48/2=24>>" annotations. Only a chain of numbers and operators directly left of
+# "=" is read, so "8 units/floor * 15 floors = 120" (words inside) and "x + 3 = 7"
+# (a variable) are left alone.
+
+_ANNOTATION = re.compile(r"<<([^<>=]+)=([^<>=]+)>>")
+_TAIL_OF_MORE = re.compile(r"(?:[x×*/+\-–^]|\b(?:times|of|by|per|plus|minus|over))\s*$")
+_CHAIN_CHARS = set("0123456789.$ ()+-*/^")
+_RESULT = re.compile(r"\s*\$?\s*(-?(?:\d+(?:\.\d+)?|\.\d+))(\s*%)?")
+# After the stated result: a word for a magnitude ("10^6 = 1 million"), a fraction
+# or another operator (the result is itself an expression), a time or ratio.
+_RESULT_CONTINUES = re.compile(r"\s*(?:[-+*/^(:=]|\d|(?i:thousand|million|billion|trillion|hundred|dozen|k|m|bn)\b)")
+_DENIED = re.compile(r"(?i)\b(?:not|incorrect|wrong|false|error|mistake|isn't|doesn't|does not|instead)\b|≠|!=")
+# Tasks where "=" does not mean arithmetic on decimal numbers.
+_OTHER_ARITHMETIC = re.compile(
+    r"(?i)\b(?:binary|hex\w*|octal|base[- ]?\d+|modul\w*|mod|bitwise|boolean|clock|xor|roman numerals?|"
+    r"python|java\w*|code|program\w*|function|sql|regex|riddle|puzzle|trick|joke|orwell|1984|wrong|error|mistake|incorrect)\b"
+)
+
+
+def _plain(text: str) -> str:
+    """Operators spelled as symbols: thousands commas dropped, "x" and "×" between
+    numbers as "*", "÷" as "/", a typographic minus as "-"."""
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"(?<=[\d)])\s*[x×]\s*(?=[\d.(])", " * ", text)
+    return text.replace("÷", "/").replace("−", "-")
+
+
+def _left_chain(text: str) -> str | None:
+    """The arithmetic directly left of the end of ``text``: the longest run of
+    numbers, operators and brackets, starting at a space or the line's start."""
+    start = len(text)
+    while start > 0 and text[start - 1] in _CHAIN_CHARS:
+        start -= 1
+    while start < len(text) and text[start] == " ":
+        start += 1
+    chain = text[start:].strip()
+    if start > 0 and not text[start - 1].isspace() and text[start - 1] not in "([:=":
+        return None  # glued to a word or a number: "a2+3", "10:30 + 2"
+    if _TAIL_OF_MORE.search(text[:start]):
+        return None  # "15 pages x 1/3 =", "120 – 80 - 15 =": the chain is the end of a longer one
+    if not chain or chain[0] in "+-*/^)" or not re.search(r"\d\s*(?:[-+*/^]|\*\*)\s*[\d(.$]", chain):
+        return None  # no operator between numbers, or a leading operator ("a - 3 + 5")
+    return chain.replace("$", "")
+
+
+def stated_equations(output: str) -> list[tuple[str, str, bool]]:
+    """(left expression, stated result, result is a percentage) for every equation
+    the output states in plain arithmetic."""
+    found = [(left, right.strip(), False) for left, right in _ANNOTATION.findall(output)]
+    # An annotation is the working of the text around it: "364 / 4 = <<3/4*364=273>>273"
+    # does not say that 364 / 4 is 273.
+    text = _plain(_ANNOTATION.sub(" <working> ", output))
+    for line in text.split("\n"):
+        if _DENIED.search(line):
+            continue  # "2 + 2 = 5 is wrong" states an error to point it out
+        for equals in re.finditer(r"(?<![=<>!])=(?!=)", line):
+            result = _RESULT.match(line, equals.end())
+            if not result or _RESULT_CONTINUES.match(line, result.end()):
+                continue
+            left = _left_chain(line[: equals.start()])
+            if left is not None:
+                found.append((left, result.group(1), bool(result.group(2))))
+    return found
+
+
+def _states_right(stated: str, expected: float, percentage: bool = False) -> bool:
+    """``stated`` agrees with ``expected`` as written: rounded or cut to its own
+    decimals, a whole number for a non-whole result (people, items), or within
+    0.5% (rounded constants in the working)."""
+    try:
+        value = float(stated.replace(",", ""))
+    except ValueError:
+        return True
+    candidates = [expected, expected * 100] if percentage else [expected]
+    decimals = len(stated.split(".")[1]) if "." in stated else 0
+    for target in candidates:
+        scale = 10**decimals
+        if abs(value - target) <= 0.5 / scale + 1e-9 or abs(value - math.trunc(target * scale) / scale) <= 1e-9:
+            return True
+        if decimals == 0 and value in (math.floor(target), math.ceil(target)):
+            return True
+        if abs(value - target) <= 0.005 * abs(target):
+            return True
+    return False
+
+
+def wrong_equation(task: str, output: str) -> bool:
+    """An equation the output states is false ("12 × 12 = 124", "<<48/2=23>>")."""
+    if _OTHER_ARITHMETIC.search(task) or _CODE_OUTPUT.search(output):
+        return False
+    plain_task = re.sub(r"\s+", "", _plain(task))
+    for left, stated, percentage in stated_equations(output):
+        try:
+            expected = evaluate(left)
+        except (ValueError, OverflowError):
+            continue
+        if re.sub(r"\s+", "", left) + "=" in plain_task:
+            continue  # the task's own equation, quoted to be judged
+        if not _states_right(stated, expected, percentage):
+            return True
+    return False
+
+
+def wrong_final_answer(task: str, output: str, tolerance: float) -> bool:
+    """The task is a bare calculation (an expression, the average of a list, a unit
+    conversion) and no number the output states is its answer."""
     if _NOT_SIMPLE.search(task) or _CODE_OUTPUT.search(output):
         return False
     conversion = conversion_answer(task)
@@ -327,26 +480,33 @@ def mismatch(instruction: str, input: str, output: str, tolerance: float) -> boo
     return not any(_agrees(number, expected, allowed) for number in stated)
 
 
+@lru_cache(maxsize=65536)
+def mismatch(instruction: str, input: str, output: str, tolerance: float) -> bool:
+    task = f"{instruction}\n{input}"
+    return wrong_final_answer(task, output, tolerance) or wrong_equation(task, output)
+
+
 _PREFILTER = (
     r"\d[\s\d.,()]*(?:[-+*/^×÷x]|\*\*)\s*[\d(]|(?i)\b(?:plus|minus|times|multipl\w*|divided|add\w*|subtract\w*|"
     r"divid\w*|squared|cubed|power|average|mean|sum|total|median|convert|celsius|fahrenheit|kelvin)\b"
 )
+_STATES_EQUATION = r"\d\s*\)?\s*=\s*\$?\s*-?\.?\d|<<"
 
 
 @rule(Severity.DROP, highlight=r"-?\d[\d,]*(\.\d+)?")
-def arithmetic_mismatch(params: RuleParams) -> pl.Expr:
-    """A simple arithmetic, list-average or unit-conversion task whose stated answer differs from the computed one.
+def arithmetic_mismatch_v2(params: RuleParams) -> pl.Expr:
+    """A stated equation in the output is false ("3/4*60 = 40", "<<48/2=23>>"), or a bare calculation (expression, list average, unit conversion) is answered wrongly.
 
     Dropped: a wrong sum teaches wrong sums, and the check is narrow enough to be
     trusted (anything it cannot parse exactly is left alone; rounding as written
-    and a relative tolerance for conversions are allowed)."""
+    and a relative tolerance for conversions are allowed). A word problem's
+    final answer is not judged -- a fraction or a range in its question is not
+    the task's one expression ("3/4 times as many", "Districts 1 - 3", "$150 plus
+    50 cents") -- but the equations its worked solution states are. v2 of
+    ``arithmetic_mismatch``, which judged word problems by the numbers in them."""
     task = pl.concat_str(pl.col("instruction"), pl.col("input").fill_null(""), separator="\n")
-    candidate = (
-        task.str.contains(r"\d")
-        & task.str.contains(_PREFILTER)
-        & task.str.contains(_ASKS_TO_COMPUTE.pattern)
-        & pl.col("output").str.contains(r"\d")
-    )
+    asks = task.str.contains(r"\d") & task.str.contains(_PREFILTER) & task.str.contains(_ASKS_TO_COMPUTE.pattern)
+    candidate = pl.col("output").str.contains(r"\d") & (asks | pl.col("output").str.contains(_STATES_EQUATION))
     tolerance = params.arithmetic_tolerance
     return python_check(
         candidate,

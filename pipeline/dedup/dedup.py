@@ -208,6 +208,8 @@ def verify(shingles: minhash.Ragged, words: dict[str, pl.Series], a: np.ndarray,
             left, right = _without(left, common[field]), _without(right, common[field])
             similar &= minhash.jaccard(left, right) >= config.field_threshold
         near[still] = similar
+    still = np.flatnonzero(near)
+    near[still] = _same_maths(words, a[still], b[still])
     return similarity, near
 
 
@@ -242,6 +244,36 @@ def sampled_boilerplate(frame: pl.DataFrame, config: DedupConfig) -> dict[str, p
         counts = lists.list.unique().explode(empty_as_null=False, keep_nulls=False).value_counts(name="rows")
         common[field] = counts.filter(pl.col("rows") > floor).get_column(counts.columns[0])
     return common
+
+
+# Words of a prompt that say which calculation it asks for, besides its numbers.
+MATHS_WORDS = (
+    "square", "squares", "squared", "cube", "cubes", "cubed", "root", "roots", "sum", "product", "difference",
+    "quotient", "derivative", "integral", "factorial", "prime", "primes", "even", "odd", "log", "logarithm", "sin",
+    "cos", "tan", "power", "powers", "exponent", "mean", "median", "mode", "average", "minimum", "maximum", "min",
+    "max", "reciprocal", "inverse", "area", "perimeter", "volume", "circumference", "radius", "diameter",
+)
+
+
+def _maths_key(lists: pl.Series) -> pl.Series:
+    """The numbers and maths words of each word list, sorted: "area of a circle of
+    radius 7" -> ["7", "area", "radius"]."""
+    maths = pl.element().str.contains(r"\d") | pl.element().is_in(MATHS_WORDS)
+    return pl.DataFrame({"w": lists}).select(pl.col("w").list.eval(pl.element().filter(maths).sort())).to_series()
+
+
+def _same_maths(words: dict[str, pl.Series], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether the prompts of (a[i], b[i]) ask for the same calculation: the same
+    numbers and maths words in each prompt field. Rows of one long template that
+    differ only in "radius 7" / "radius 4", "x^3" / "x^3 + x^2" or "sum" / "sum of
+    squares" are different tasks, however similar the rest of the text."""
+    same = np.ones(len(a), dtype=bool)
+    for field in PROMPT_FIELDS:
+        if field not in words or len(a) == 0:
+            continue
+        left, right = _maths_key(words[field].gather(a)), _maths_key(words[field].gather(b))
+        same &= (left == right).fill_null(True).to_numpy()
+    return same
 
 
 def near_pairs(frame: pl.DataFrame, config: DedupConfig) -> tuple[pl.DataFrame, dict[str, pl.Series]]:

@@ -20,6 +20,7 @@ from pipeline.config import Config
 from pipeline.dedup.dedup import CONFLICTING, EXACT, NEAR, REASONS, band_shape
 from pipeline.report.model import EXAMPLE_CLUSTERS, DedupFacts, FiredRule, NormaliseFacts, RunFacts, ValueCounts
 from rules import RULES
+from rules.measured import measured_precision
 from rules.length import TOKEN_FIELDS, token_column, token_report
 
 
@@ -46,7 +47,8 @@ def expanded(counts: ValueCounts) -> pl.Series:
 
 
 def rule_section(fired: dict[str, FiredRule], rows: int, config: Config) -> list[dict]:
-    """One entry per active rule: severity, how often it fired, a few examples."""
+    """One entry per active rule: severity, how often it fired, a few examples, and
+    its precision measured by reading real data (``make eval``), where measured."""
     section = []
     for name in config.active_rules():
         facts = fired.get(name, FiredRule())
@@ -59,6 +61,7 @@ def rule_section(fired: dict[str, FiredRule], rows: int, config: Config) -> list
                 "count": facts.count,
                 "share": round(facts.count / rows, 6) if rows else 0.0,
                 "examples": facts.examples,
+                "precision": measured_precision(name),
             }
         )
     return section

@@ -438,6 +438,13 @@ def flow_section(report: dict) -> str:
     )
 
 
+def measured(precision: dict | None) -> str:
+    """A rule's precision by reading, as "97% of 60 read", or "—" where unmeasured."""
+    if not precision:
+        return "—"
+    return f"{precision['precision']:.0%} of {precision['read']} read"
+
+
 def rules_section(report: dict) -> str:
     rules = sorted(report.get("rules", []), key=lambda r: (-r.get("count", 0), r.get("rule", "")))
     if not rules:
@@ -454,7 +461,8 @@ def rules_section(report: dict) -> str:
             f'<div class="desc">{escape(entry.get("description", ""))}</div></td>'
             f'<td><span class="badge {severity}">{severity}</span></td>'
             f'{num_cell(entry.get("count", 0), key="count")}'
-            f'{num_cell(entry.get("share", 0.0), fmt_share(entry.get("share", 0.0)))}<td>{shown}</td></tr>'
+            f'{num_cell(entry.get("share", 0.0), fmt_share(entry.get("share", 0.0)))}'
+            f'<td class="num">{escape(measured(entry.get("precision")))}</td><td>{shown}</td></tr>'
         )
     flagged = report.get("flagged_by_rule", {})
     flag_note = note(f"{fmt_int(sum(flagged.values()))} flags on rows kept in clean/.") if flagged else ""
@@ -462,7 +470,8 @@ def rules_section(report: dict) -> str:
         '<p class="sub">Share is of the rows that passed validation. <b>drop</b> rules send the row to rejected/, '
         "<b>flag</b> rules keep it in clean/ and record the flag. Highlighted: the span the rule objects to.</p>"
         '<table class="wide rules"><thead><tr><th>rule</th><th>severity</th><th class="num">rows</th>'
-        '<th class="num">share</th><th>examples</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
+        '<th class="num">share</th><th class="num" title="right / fired rows read, on real data (make eval)">'
+        'precision by reading</th><th>examples</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
         + flag_note
     )
 

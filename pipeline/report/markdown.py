@@ -3,7 +3,7 @@ or a CI log. Figures only, capped lists; the examples live in report.html."""
 
 from __future__ import annotations
 
-from pipeline.report.html import fmt_int, fmt_share, mapping_text, share_of, short_source
+from pipeline.report.html import fmt_int, fmt_share, mapping_text, measured, share_of, short_source
 
 TOP = 8  # longest list printed in any table
 
@@ -41,10 +41,11 @@ def rules(report: dict) -> list[str]:
     if not fired:
         return []
     fired.sort(key=lambda r: (-r["count"], r["rule"]))
-    rows = [[f"`{r['rule']}`", r.get("severity", ""), fmt_int(r["count"]), fmt_share(r.get("share", 0.0))]
-            for r in fired[:TOP]]
+    rows = [[f"`{r['rule']}`", r.get("severity", ""), fmt_int(r["count"]), fmt_share(r.get("share", 0.0)),
+             measured(r.get("precision"))] for r in fired[:TOP]]
     more = [f"… and {len(fired) - TOP} more rules that fired; see report.html", ""] if len(fired) > TOP else []
-    return ["### Rules that fired", ""] + table(["rule", "severity", "rows", "share"], rows, text_columns=2) + more
+    headers = ["rule", "severity", "rows", "share", "precision by reading"]
+    return ["### Rules that fired", ""] + table(headers, rows, text_columns=2) + more
 
 
 def tokens(report: dict) -> list[str]:

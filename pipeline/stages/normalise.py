@@ -25,9 +25,14 @@ _INVISIBLE = r"[\p{Cc}&&[^\n\t]]|[\x{200B}\x{2060}\x{FEFF}]"
 # Spellings of "no input" seen in Alpaca-style data, compared after lowercasing and
 # removing brackets, punctuation and spaces: "<noinput>", "No Input", "< noinput >",
 # "N/A", "None", "(no input required)", "[empty]" ...
+# Only words: an input made of punctuation alone (Morse code ".- -...", a "/" to
+# explain) has no key left after the removal, and it is content, not a spelling.
 _EMPTY_INPUT_KEYS = [
     "noinput",
-    "ninput",  # a typo seen in the original Alpaca data
+    "ninput",  # typos seen in the original Alpaca data
+    "noput",
+    "noinpt",
+    "noimput",
     "noinputs",
     "noinputrequired",
     "noinputneeded",
@@ -40,7 +45,6 @@ _EMPTY_INPUT_KEYS = [
     "empty",
     "blank",
     "notapplicable",
-    "",
 ]
 
 

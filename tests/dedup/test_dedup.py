@@ -261,11 +261,11 @@ TOOL = (
 )
 
 
-@pytest.mark.parametrize("boilerplate_share, removed", [(0.05, 1), (1.0, 30)])
+@pytest.mark.parametrize("boilerplate_share, removed", [(0.05, 1), (1.0, 1)])
 def test_a_template_around_a_short_task_does_not_merge_the_tasks(boilerplate_share, removed):
     # 30 tasks that differ in one number inside a long tool template, plus one real
-    # copy (punctuation only) of the first. Without the boilerplate check
-    # (share 1.0: nothing is boilerplate) the template merges all the tasks.
+    # copy (punctuation only) of the first. Even without the boilerplate check
+    # (share 1.0: nothing is boilerplate), their different numbers keep them apart.
     numbers = [729 + 37 * i for i in range(30)]
     rows = [(f"{TOOL} What is the square root of {n}?", "", f"The square root of {n} is python('import math; math.sqrt({n})').")
             for n in numbers]
@@ -289,3 +289,25 @@ def test_near_pairs_do_not_depend_on_the_signature_batch(monkeypatch):
     assert whole.height > 50
     assert batched.sort("a", "b").equals(whole.sort("a", "b"))
     assert all(batched_common[f].sort().equals(common[f].sort()) for f in C.FIELDS)
+
+
+TEMPLATE = (
+    "You are a careful assistant. Read the task below and answer with the final value only, showing no working, "
+    "in plain text without units or explanation of any kind. Task: "
+)
+
+
+@pytest.mark.parametrize(
+    "first, second, duplicates",
+    [
+        ("Find the area of a circle of radius 7.", "Find the area of a circle of radius 4.", False),
+        ("Find the derivative of x^3.", "Find the derivative of x^3 + x^2.", False),
+        ("Find the sum of 1..10.", "Find the sum of squares of 1..10.", False),
+        ("Write a function that computes the factorial of a given integer.",
+         "Implement a function that computes the factorial of a given integer.", True),
+    ],
+)
+def test_a_shared_template_with_different_numbers_or_formulae_is_not_a_duplicate(first, second, duplicates):
+    found = reasons((TEMPLATE + first, "", "The value."), (TEMPLATE + second, "", "The value."),
+                    config=Config(dedup=DedupConfig(conflicting_output=False)))
+    assert (found == [None, "near_duplicate"]) is duplicates and found[0] is None

@@ -51,7 +51,8 @@ def test_text_left_alone(field, text):
 @pytest.mark.parametrize(
     "spelling",
     ["<noinput>", "No input", "<No Input>", "noinput", "N/A", "None", "< noinput >", "No input.", "[noinput]",
-     "(No input)", "No input required.", "\\<noinput\\>", '"<noinput>"', "<ninput>", "n/a", "Noinput", "{\\noinput}"],
+     "(No input)", "No input required.", "\\<noinput\\>", '"<noinput>"', "<ninput>", "n/a", "Noinput", "{\\noinput}",
+     "<noput>"],
 )
 def test_empty_input_spellings_become_empty(spelling):
     row = normalised(input=spelling)
@@ -59,7 +60,12 @@ def test_empty_input_spellings_become_empty(spelling):
     assert "empty_input_spelling" in row["_repairs"]
 
 
-@pytest.mark.parametrize("real_input", ["No", "Input: 2", "none of the above", "- Desert\n- Elephant", "-6.2", "NASA"])
+@pytest.mark.parametrize(
+    "real_input",
+    ["No", "Input: 2", "none of the above", "- Desert\n- Elephant", "-6.2", "NASA",
+     ".... . .-.. .-.. ---",  # Morse code: punctuation only, and the task is to decode it
+     "/", "...", "-", "[]", "<>"],
+)
 def test_real_inputs_are_not_mistaken_for_empty(real_input):
     assert normalised(input=real_input)["input"] == real_input
 

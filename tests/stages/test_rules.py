@@ -23,7 +23,7 @@ def test_a_run_drops_flags_and_reports(tmp_path, record):
     write_jsonl(tmp_path / "in.jsonl", rows)
     report = run([str(tmp_path / "in.jsonl")], tmp_path / "out", Config(), quiet=True)
     assert report["counts"]["reconciled"] and report["counts"]["rows_in"] == 5
-    assert report["rejected_by_reason"] == {"arithmetic_mismatch": 1, "external_reference": 1, "placeholder_output": 1}
+    assert report["rejected_by_reason"] == {"arithmetic_mismatch_v2": 1, "external_reference_v2": 1, "placeholder_output": 1}
     assert report["flagged_by_rule"] == {"input_repeats_instruction": 1}
     assert report["languages"] == {"en": 5}
     assert report["tokens"]["fields"]["total"]["max"] > report["tokens"]["fields"]["prompt"]["p50"]
