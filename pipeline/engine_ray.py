@@ -65,6 +65,7 @@ from pipeline.tokens import count_stage
 from pipeline.validate import QUARANTINE_SCHEMA, validate
 from pipeline.write import check_replaceable, clean_columns, describe_files, export_alpaca, publishing, rejected_columns, write_json
 from rules.length import length_histogram, outlier_centres
+from train.manifest import training_keys
 
 BATCH_ROWS = 8192  # rows per map_batches call: large enough for the per-batch chunk caches of the tokens stage
 ORDER_BUCKET = 1 << 16  # _order values per bucket when rows are numbered in load order
@@ -707,7 +708,8 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | No
                 files.append(scratch / "report.json")
                 files += write_report_pages(scratch, report)
                 manifest = {"counts": report["counts"], "files": describe_files(scratch, files),
-                            "config": report["config"], "versions": report["versions"]}
+                            "config": report["config"], "versions": report["versions"],
+                            **training_keys(config.tokens.tokenizer, config.tokens.max_seq_len)}
                 write_json(scratch / "manifest.json", manifest)
     report["timings_s"]["total"] = round(time.perf_counter() - started, 4)
     return report

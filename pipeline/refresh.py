@@ -56,6 +56,7 @@ from pipeline.report import build_report, count_reasons
 from pipeline.run import StageTimer, check_reconciled, judge, read_sources
 from pipeline.summary import write_report_pages
 from pipeline.write import clean_columns, describe_files, rejected_columns, sha256_of, write_json, write_shards
+from train.manifest import training_keys
 
 REJECTED_BEFORE = "rejected_before"  # a seen row whose earlier copy was rejected
 CLEAN, REJECTED, QUARANTINED = "clean", "rejected", "quarantined"
@@ -468,6 +469,8 @@ def write_version(directory: Path, report: dict, previous: Version | None) -> No
         "files": entries,
         "config": report["config"],
         "versions": report["versions"],
+        # what `curate train` reads back; the report holds the config the version was judged by
+        **training_keys(report["config"]["tokens"]["tokenizer"], report["config"]["tokens"]["max_seq_len"]),
     }
     write_json(directory / "manifest.json", manifest)
 

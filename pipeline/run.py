@@ -38,6 +38,7 @@ from pipeline.write import (
     write_json,
     write_shards,
 )
+from train.manifest import training_keys
 
 Stage = Callable[[pl.LazyFrame], pl.LazyFrame]
 
@@ -135,6 +136,7 @@ def write_outputs(directory: Path, clean: pl.DataFrame, rejected: pl.DataFrame, 
         "files": describe_files(directory, files),
         "config": report["config"],
         "versions": report["versions"],
+        **training_keys(config.tokens.tokenizer, config.tokens.max_seq_len),  # what `curate train` reads back
     }
     write_json(directory / "manifest.json", manifest)
 

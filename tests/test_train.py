@@ -14,12 +14,12 @@ import pytest
 import torch
 
 from pipeline.cli import main
-from pipeline.prompts import render_prompt
+from train.batch import Collator, model_inputs
 from train.config import TrainConfig
 from train.data import IGNORE_INDEX, Example, encode_record, epoch_batches
 from train.generate import generate, load_tuned, prompt_ids
 from train.loop import LOG_FILE, CHECKPOINT_DIR, CURVE_FILE, train, warmup_cosine
-from train.packing import model_inputs, pack, pad
+from train.template import render_prompt
 
 COLOURS = {"grass": "green", "snow": "white", "coal": "black", "the sky": "blue", "blood": "red", "a lemon": "yellow"}
 INIT = 0.2  # large enough that the frozen random lm_head can express a confident prediction
@@ -86,9 +86,17 @@ def tiny_base(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def tokenizer(tiny_base):
-    from train.model import load_tokenizer
+    from train.tokenizer import load_tokenizer
 
     return load_tokenizer(str(tiny_base))
+
+
+def pack(examples):
+    return Collator(packing=True, tokenizer=None)(examples)
+
+
+def pad(examples, tokenizer):
+    return Collator(packing=False, tokenizer=tokenizer)(examples)
 
 
 def make_config(clean_dir, tiny_base, out, **overrides) -> TrainConfig:
@@ -118,13 +126,13 @@ def trained(clean_dir, tiny_base, tmp_path_factory):
 def test_labels_are_masked_exactly_on_the_prompt(tokenizer, instruction, input):
     output = "The answer."
     example, truncated = encode_record(tokenizer, instruction, input, output, max_seq_len=128)
-    prompt = tokenizer(render_prompt(instruction, input))["input_ids"]
-    response = tokenizer(output, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    prompt = tokenizer.backend.encode(render_prompt(instruction, input)).ids
+    response = tokenizer.backend.encode(output, add_special_tokens=False).ids + [tokenizer.eos_id]
     assert not truncated
     assert example.input_ids == prompt + response
     assert example.labels[: len(prompt)] == [IGNORE_INDEX] * len(prompt)
     assert example.labels[len(prompt) :] == response
-    assert example.labels[-1] == tokenizer.eos_token_id
+    assert example.labels[-1] == tokenizer.eos_id
 
 
 def test_training_on_the_prompt_keeps_prompt_labels_except_the_first(tokenizer):
@@ -134,7 +142,7 @@ def test_training_on_the_prompt_keeps_prompt_labels_except_the_first(tokenizer):
 
 
 def test_long_samples_are_truncated_and_prompts_that_fill_the_budget_left_out(tokenizer):
-    prompt_length = len(tokenizer(render_prompt("Add 2 and 3.", ""))["input_ids"])
+    prompt_length = len(tokenizer.backend.encode(render_prompt("Add 2 and 3.", "")).ids)
     example, truncated = encode_record(tokenizer, "Add 2 and 3.", "", "five " * 50, max_seq_len=prompt_length + 3)
     assert truncated and len(example) == prompt_length + 3
     assert encode_record(tokenizer, "Add 2 and 3.", "", "5", max_seq_len=prompt_length) == (None, False)
@@ -152,10 +160,12 @@ def test_packing_has_no_padding_and_restarts_positions():
     assert "attention_mask" not in batch.inputs  # a mask would switch off packed-sequence detection
 
 
-def test_padding_to_max_length_counts_its_waste():
-    batch = pad([Example([5, 6, 7], [IGNORE_INDEX, 6, 7]), Example([8], [IGNORE_INDEX])], pad_token_id=0, pad_to=6)
-    assert batch.inputs["attention_mask"].tolist() == [[1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0]]
-    assert (batch.tokens, batch.slots, batch.padding) == (4, 12, 8)
+def test_padding_to_the_longest_sample_counts_its_waste(tokenizer):
+    batch = pad([Example([5, 6, 7], [IGNORE_INDEX, 6, 7]), Example([8], [IGNORE_INDEX])], tokenizer)
+    assert batch.inputs["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert batch.inputs["input_ids"].tolist() == [[5, 6, 7], [8, tokenizer.pad_id, tokenizer.pad_id]]
+    assert batch.inputs["labels"].tolist() == [[IGNORE_INDEX, 6, 7], [IGNORE_INDEX] * 3]
+    assert (batch.tokens, batch.slots, batch.padding, batch.label_tokens) == (4, 6, 2, 2)
 
 
 def test_packed_samples_do_not_attend_to_each_other(tiny_base, tokenizer):
@@ -310,6 +320,7 @@ def test_two_ddp_processes_equal_one_process_accumulating_two_micro_batches(clea
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 processes (DDP)" in done.stdout  # accelerate did set up DDP from torchrun's environment
     assert main(["train", "--out", str(tmp_path / "single"), *common, "--grad-accum", "2"]) == 0
     ddp, single = ([json.loads(line) for line in (tmp_path / name / LOG_FILE).read_text().splitlines()] for name in ("ddp", "single"))
     assert [r["loss"] for r in ddp] == pytest.approx([r["loss"] for r in single], abs=1e-5)

