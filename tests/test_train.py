@@ -325,3 +325,98 @@ def test_two_ddp_processes_equal_one_process_accumulating_two_micro_batches(clea
     ddp, single = ([json.loads(line) for line in (tmp_path / name / LOG_FILE).read_text().splitlines()] for name in ("ddp", "single"))
     assert [r["loss"] for r in ddp] == pytest.approx([r["loss"] for r in single], abs=1e-5)
     assert [r["eval_loss"] for r in ddp] == pytest.approx([r["eval_loss"] for r in single], abs=1e-5)
+
+
+# --- the data contract: what curation used, training uses -------------------------
+
+
+@pytest.fixture(scope="module")
+def curated_at_256(tiny_base, tmp_path_factory) -> Path:
+    """The synthetic records curated by `curate run` with the tiny tokenizer and max_seq_len 256."""
+    directory = tmp_path_factory.mktemp("curated-256")
+    records = directory / "records.jsonl"
+    records.write_text("".join(json.dumps(record) + "\n" for record in synthetic_records()))
+    config = directory / "curate.toml"
+    config.write_text(f'[tokens]\ntokenizer = "{tiny_base}"\nmax_seq_len = 256\n')
+    assert main(["run", str(records), "--out", str(directory / "run"), "--config", str(config)]) == 0
+    return directory / "run"
+
+
+def test_train_takes_tokenizer_template_and_max_seq_len_from_the_curated_run(curated_at_256, tiny_base, tmp_path, capsys):
+    out = tmp_path / "adapter"
+    argv = ["train", "--data", str(curated_at_256 / "clean"), "--out", str(out), "--base-model", str(tiny_base)]
+    assert main([*argv, "--max-steps", "1", "--eval-fraction", "0"]) == 0
+    said = capsys.readouterr().out
+    manifest = curated_at_256 / "manifest.json"
+    assert f"max_seq_len 256 ({manifest})" in said and f"template alpaca ({manifest})" in said
+    saved = json.loads((out / "train_config.json").read_text())
+    assert (saved["max_seq_len"], saved["template"], saved["tokenizer"]) == (256, "alpaca", str(tiny_base.resolve()))
+
+
+def test_the_command_line_overrides_the_curated_run(curated_at_256, tiny_base, tmp_path, capsys):
+    out = tmp_path / "adapter"
+    argv = ["train", "--data", str(curated_at_256 / "clean"), "--out", str(out), "--base-model", str(tiny_base)]
+    assert main([*argv, "--max-steps", "1", "--eval-fraction", "0", "--max-seq-len", "64"]) == 0
+    assert "max_seq_len 64 (command line)" in capsys.readouterr().out
+    assert json.loads((out / "train_config.json").read_text())["max_seq_len"] == 64
+
+
+def test_shards_without_a_manifest_use_the_defaults_and_say_so(trained):
+    config, _ = trained  # clean_dir holds bare shards
+    saved = json.loads((Path(config.out) / "train_config.json").read_text())
+    assert saved["template"] == "alpaca" and saved["max_seq_len"] == 128  # given on the command line
+
+
+def test_a_tokenizer_larger_than_the_model_is_an_input_error(curated_at_256, tiny_base, tmp_path, capsys):
+    """Data curated with SmolLM2's 49,152 tokens cannot train a model with a few hundred embeddings."""
+    out = tmp_path / "adapter"
+    argv = ["train", "--data", str(curated_at_256 / "clean"), "--out", str(out), "--base-model", str(tiny_base)]
+    assert main([*argv, "--max-steps", "1", "--tokenizer", "smollm2"]) == 2
+    error = capsys.readouterr().err
+    assert "49152 tokens" in error and error.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "manifest, message",
+    [({"template": "chatml"}, "unknown prompt template"), ({"max_seq_len": 4}, "max_seq_len")],
+    ids=["unknown template", "max_seq_len too small"],
+)
+def test_a_bad_contract_in_the_manifest_is_an_input_error(clean_dir, tiny_base, tmp_path, capsys, manifest, message):
+    run = tmp_path / "run"
+    (run / "clean").mkdir(parents=True)
+    for shard in clean_dir.glob("*.parquet"):
+        (run / "clean" / shard.name).write_bytes(shard.read_bytes())
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    argv = ["train", "--data", str(run / "clean"), "--out", str(tmp_path / "a"), "--base-model", str(tiny_base)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert message in error and "manifest.json" in error and error.count("\n") == 1
+
+
+# --- a portable adapter -------------------------------------------------------------
+
+
+def test_adapter_config_holds_no_local_path(trained, tiny_base):
+    config, _ = trained
+    text = (Path(config.out) / "adapter_config.json").read_text()
+    assert str(tiny_base) not in text and '"/' not in text
+    assert json.loads(text)["base_model_name_or_path"] == tiny_base.name  # a local model: its own name, no path
+
+
+@pytest.mark.slow
+def test_an_adapter_on_the_shipped_gguf_names_the_hub_model_and_loads_offline(tmp_path, monkeypatch, capsys):
+    """The default base model: adapter_config.json names HuggingFaceTB/SmolLM2-135M-Instruct,
+    no path of this machine, and `curate generate` loads it with the hub switched off."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data = tmp_path / "clean"
+    data.mkdir()
+    pl.DataFrame(synthetic_records()[:4]).write_parquet(data / "part-00000.parquet")
+    out = tmp_path / "adapter"
+    common = ["--max-steps", "1", "--batch-size", "2", "--eval-fraction", "0", "--lora-r", "2", "--max-seq-len", "48"]
+    assert main(["train", "--data", str(data), "--out", str(out), *common]) == 0
+    text = (out / "adapter_config.json").read_text()
+    assert json.loads(text)["base_model_name_or_path"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert str(tmp_path) not in text and "site-packages" not in text and '"/' not in text
+    capsys.readouterr()
+    assert main(["generate", "--adapter", str(out), "Add 2 and 3.", "--max-new-tokens", "3"]) == 0
+    assert capsys.readouterr().out.strip()

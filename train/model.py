@@ -92,15 +92,15 @@ class ModelSource:
         return str(self)
 
     @property
-    def portable_name(self) -> str | None:
+    def portable_name(self) -> str:
         """How an adapter names its base so that it loads on another machine: the hub id of
-        the shipped GGUF's model, or the hub id given; None for a local model, whose path
-        means nothing elsewhere."""
+        the shipped GGUF's model, or the hub id given; a local model by its own name (the
+        file or folder name), since this machine's path means nothing elsewhere."""
         if self.gguf_file and is_default_gguf(Path(self.name_or_path) / self.gguf_file):
             return DEFAULT_BASE_MODEL_ID
         if not self.gguf_file and looks_like_hub_id(self.name_or_path):
             return self.name_or_path
-        return None
+        return Path(str(self)).name
 
 
 def resolve_base_model(name: str | None) -> ModelSource:
@@ -115,6 +115,9 @@ def resolve_base_model(name: str | None) -> ModelSource:
 
 def load_base_model(source: ModelSource, runtime: Runtime, attn_implementation: str = "sdpa"):
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # our own log says what loads; stderr is for errors
 
     try:
         model = AutoModelForCausalLM.from_pretrained(
