@@ -245,7 +245,7 @@ def plot_loss(out: Path, records: list[dict]) -> Path:
 def baseline_record(model, splits: DataSplits, config: TrainConfig, runtime: Runtime, collate: Collator) -> dict:
     """Step 0: the eval loss of the untouched base model, the point the curve starts from."""
     eval_loss = evaluate(model, splits.eval, config, runtime, collate)
-    return {"step": 0, "loss": None, "eval_loss": eval_loss, "lr": None, "tokens_per_s": None, "mfu": None}
+    return {"step": 0, "loss": None, "eval_loss": eval_loss, "lr": None, "tokens": 0, "tokens_per_s": None, "mfu": None}
 
 
 def prepare_out(config: TrainConfig) -> Path:
@@ -460,6 +460,7 @@ class Steps:
                         "loss": step_loss,
                         "eval_loss": eval_loss,
                         "lr": lr,
+                        "tokens": window_tokens,  # real tokens since the last record, all processes
                         "tokens_per_s": window_tokens / window_seconds,
                         # the main process's FLOPs against one device's peak: the per-device utilisation
                         "mfu": window_flops / window_seconds / peak if peak else None,
