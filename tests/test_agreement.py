@@ -91,3 +91,15 @@ def test_a_run_manifest_names_tokenizer_template_and_max_seq_len(tmp_path):
     assert main(["run", str(SAMPLE), "--out", str(tmp_path / "run"), "--config", str(config)]) == 0
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert (manifest["tokenizer"], manifest["template"], manifest["max_seq_len"]) == ("smollm2", "alpaca", 256)
+
+
+def test_a_refresh_version_manifest_names_them_too(tmp_path):
+    """Refresh publishes versions whose clean shards `curate train` reads the same way."""
+    from train.manifest import manifest_of, read_training_keys
+
+    state = tmp_path / "state"
+    assert main(["refresh", str(SAMPLE), "--state", str(state)]) == 0
+    version = (state / "CURRENT").read_text().strip()
+    clean = state / "versions" / version / "clean"
+    assert manifest_of(clean).is_file()
+    assert read_training_keys(clean) == {"tokenizer": "smollm2", "template": "alpaca", "max_seq_len": 1024}
