@@ -200,6 +200,19 @@ def test_epoch_order_is_a_pure_function_of_seed_and_epoch():
     assert spread == 4 * 2  # sorted by length within the window: neighbours differ by 1
 
 
+def test_the_loss_of_position_t_is_the_prediction_of_token_t_plus_1():
+    from train.loop import summed_token_loss
+
+    torch.manual_seed(0)
+    logits, labels = torch.randn(2, 7, 11), torch.randint(0, 11, (2, 7))
+    labels[0, :3] = IGNORE_INDEX
+    by_hand = sum(
+        torch.nn.functional.cross_entropy(logits[row, t], labels[row, t + 1])
+        for row in range(2) for t in range(6) if labels[row, t + 1] != IGNORE_INDEX
+    )  # fmt: skip
+    torch.testing.assert_close(summed_token_loss(logits, labels), by_hand)
+
+
 def test_learning_rate_warms_up_then_decays_by_a_cosine():
     factor = warmup_cosine(total_steps=10, warmup_steps=2, min_ratio=0.1)
     assert [factor(0), factor(1), factor(2)] == [0.5, 1.0, 1.0]

@@ -90,9 +90,11 @@ def warmup_cosine(total_steps: int, warmup_steps: int, min_ratio: float) -> Call
 
 def summed_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy summed over the labelled positions; the caller divides by the step's count."""
-    shifted_logits = logits[:, :-1].float().reshape(-1, logits.shape[-1])
-    shifted_labels = labels[:, 1:].reshape(-1)
-    return torch.nn.functional.cross_entropy(shifted_logits, shifted_labels, ignore_index=IGNORE_INDEX, reduction="sum")
+    # Shift the labels, not the logits (as transformers' own loss does): slicing the logits
+    # would copy all of them, a vocabulary-sized row per token, on every step.
+    shifted_labels = torch.nn.functional.pad(labels, (0, 1), value=IGNORE_INDEX)[:, 1:].reshape(-1)
+    flat_logits = logits.float().reshape(-1, logits.shape[-1])
+    return torch.nn.functional.cross_entropy(flat_logits, shifted_labels, ignore_index=IGNORE_INDEX, reduction="sum")
 
 
 def forward_loss(model, batch: Batch, device: torch.device) -> torch.Tensor:
