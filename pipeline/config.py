@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.errors import InputError
 from rules import RULES, RuleParams, Severity
+from train.tokenizer import DEFAULT_TOKENIZER  # the one default, shared with training
 
 
 class _Strict(BaseModel):
@@ -90,7 +91,6 @@ class DedupConfig(_Strict):
         return self
 
 
-DEFAULT_TOKENIZER = "smollm2"
 
 
 class TokenConfig(_Strict):

@@ -1,8 +1,9 @@
-"""Errors that the command line turns into one line on stderr and exit status 2."""
+"""Errors that the command line turns into one line on stderr and exit status 2.
 
+``InputError`` is defined in ``train.errors`` (train imports nothing from pipeline)
+and is the same class here, so the CLI catches what either side raises.
+"""
 
-class InputError(Exception):
-    """A usage or input problem the user can fix: missing file, unreadable config.
+from train.errors import InputError
 
-    The message names what and where; the CLI prints it without a traceback.
-    """
+__all__ = ["InputError"]

@@ -1,140 +1,181 @@
-"""Tokens/s of LoRA training steps: packing against padding to the maximum length.
+"""Real (non-padding) tokens/s of `curate train`'s loop against TRL's ``SFTTrainer``.
 
-Both run in the same process on the same tiny Llama (built from a config, vocabulary of
-the default tokenizer), on the same micro-batches of the curated sample, so the ratio
-measures batching alone. Run with ``python -m train.bench`` (or the train section of
-``make bench``).
+Both train the same model (a small Llama built from a config, with the vocabulary of the
+tokenizer the data was curated with, saved once and loaded by both), with the same LoRA
+settings, on the same encoded samples (``train.data``: the Alpaca template, the prompt
+masked), in micro-batches of the same size flattened padding-free into one row
+(``DataCollatorWithFlattening`` here, TRL's ``padding_free=True``), on the same device
+and precision. Steps are timed from the end of one to the end of the next, so data
+collation counts on both sides; the first step of each run is a warm-up and is not
+timed. The two run alternately, ``rounds`` times each, so that a machine shared with
+other work slows both alike.
+
+Run with ``python -m train.bench DIR/clean`` (a curated run's clean shards), or as the
+train section of ``make bench``, which curates the sample first. TRL is in the ``bench``
+extra only: ``pip install '.[bench]'``.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-CURATED_CLEAN = REPO / "data" / "curated" / "clean"
-SAMPLE = REPO / "data" / "sample"
+LORA = {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0}
 
 
-def curated_sample() -> tuple[Path, tempfile.TemporaryDirectory | None]:
-    """data/curated/clean when `make curate` has run, else the sample curated into a temp dir."""
-    if CURATED_CLEAN.is_dir() and any(CURATED_CLEAN.glob("*.parquet")):
-        return CURATED_CLEAN, None
-    from pipeline.config import load_config
-    from pipeline.engines.local import run
-
-    scratch = tempfile.TemporaryDirectory(prefix="curate-bench-")
-    run([str(SAMPLE)], str(Path(scratch.name) / "curated"), load_config(None))
-    return Path(scratch.name) / "curated" / "clean", scratch
-
-
-def tiny_lora_model(vocab_size: int, runtime, seed: int = 0):
+def tiny_llama(vocab_size: int, directory: Path, tokenizer, seed: int = 0) -> Path:
+    """A 4-layer Llama (hidden 256) with random weights, saved as a model directory."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from train.model import add_lora
-
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=128,
-        intermediate_size=256,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
+        vocab_size=vocab_size, hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=4096, tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_id, pad_token_id=tokenizer.pad_id, bos_token_id=None,
+    )  # fmt: skip
+    LlamaForCausalLM(config).save_pretrained(directory)
+    tokenizer.for_transformers().save_pretrained(directory)
+    return directory
+
+
+def curate_train(data_dir: Path, base: Path, out: Path, settings: dict) -> tuple[float, float]:
+    """(real tokens, seconds) of the timed steps of one `curate train` run."""
+    from train.config import make_config
+    from train.loop import train
+
+    config = make_config(
+        data=str(data_dir), out=str(out), base_model=str(base), max_steps=settings["steps"], batch_size=settings["batch_size"],
+        max_seq_len=settings["max_seq_len"], eval_fraction=0.0, warmup_ratio=0.0, lr=1e-4, log_every=1, seed=settings["seed"],
+        device=settings["device"], **LORA,
+    )  # fmt: skip
+    records = train(config, log=lambda line: None).records
+    timed = [record for record in records if record["step"] > 1]  # step 0 is the eval baseline, step 1 the warm-up
+    return sum(r["tokens"] for r in timed), sum(r["tokens"] / r["tokens_per_s"] for r in timed)
+
+
+def encoded_dataset(data_dir: Path, tokenizer, max_seq_len: int):
+    """The samples our loop trains on, as TRL's pre-tokenized format: input_ids + completion_mask."""
+    from datasets import Dataset
+
+    from train.data import IGNORE_INDEX, encode_dataset, load_records
+
+    examples, _, _ = encode_dataset(load_records(data_dir), tokenizer, max_seq_len, mask_prompt=True)
+    return Dataset.from_dict(
+        {
+            "input_ids": [e.input_ids for e in examples],
+            "completion_mask": [[int(label != IGNORE_INDEX) for label in e.labels] for e in examples],
+        }
     )
-    config._attn_implementation = "sdpa"
-    model = LlamaForCausalLM(config).to(runtime.device, runtime.weights_dtype)
-    return add_lora(model, r=16, alpha=32, dropout=0.0, target_modules=None, gradient_checkpointing=False).train()
 
 
-class Trainer:
-    """A tiny LoRA model and its optimizer, timing its own training steps."""
+def trl_sft(dataset, base: Path, out: Path, tokenizer, settings: dict) -> tuple[float, float]:
+    """(real tokens, seconds) of the timed steps of one TRL SFTTrainer run."""
+    import torch
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, TrainerCallback
+    from trl import SFTConfig, SFTTrainer
 
-    def __init__(self, vocab_size: int, runtime):
-        import torch
+    from train.model import TARGET_MODULES, pick_runtime
 
-        self.runtime = runtime
-        self.model = tiny_lora_model(vocab_size, runtime)
-        self.optimizer = torch.optim.AdamW([p for p in self.model.parameters() if p.requires_grad], lr=1e-4)
-        self.seconds, self.tokens, self.slots = 0.0, 0, 0
+    runtime = pick_runtime(settings["device"])
+    cuda = runtime.device.type == "cuda"
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=runtime.weights_dtype, attn_implementation="sdpa")
+    args = SFTConfig(
+        output_dir=str(out), max_steps=settings["steps"], per_device_train_batch_size=settings["batch_size"],
+        max_length=None, padding_free=True,  # None: the samples are already cut to max_seq_len, as ours
+        completion_only_loss=True, packing=False,
+        learning_rate=1e-4, lr_scheduler_type="cosine", warmup_steps=0, gradient_checkpointing=False,
+        bf16=runtime.mixed_precision == "bf16", use_cpu=not cuda, logging_steps=10**6, save_strategy="no",
+        report_to="none", seed=settings["seed"], dataloader_num_workers=0, disable_tqdm=True,
+    )  # fmt: skip
+    peft = LoraConfig(
+        r=LORA["lora_r"], lora_alpha=LORA["lora_alpha"], lora_dropout=LORA["lora_dropout"],
+        target_modules=TARGET_MODULES["llama"], bias="none", task_type="CAUSAL_LM",
+    )  # fmt: skip
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=dataset, processing_class=tokenizer.for_transformers(), peft_config=peft
+    )
 
-    def step(self, batch, timed: bool = True) -> None:
-        import torch
+    counts: list[int] = []
+    collate = trainer.data_collator
 
-        from train.loop import forward_loss
+    def counting(features, *a, **k):
+        counts.append(sum(len(feature["input_ids"]) for feature in features))  # real tokens, in step order
+        return collate(features, *a, **k)
 
-        cuda = self.runtime.device.type == "cuda"
-        if cuda:
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        loss = forward_loss(self.model, batch, self.runtime) / max(1, batch.label_tokens)
-        loss.backward()
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        if cuda:
-            torch.cuda.synchronize()
-        if timed:
-            self.seconds += time.perf_counter() - start
-            self.tokens += batch.tokens
-            self.slots += batch.slots
+    trainer.data_collator = counting
+    ends: list[float] = []
+
+    class StepClock(TrainerCallback):
+        def on_step_end(self, *a, **k):
+            if cuda:
+                torch.cuda.synchronize()
+            ends.append(time.perf_counter())
+
+    trainer.add_callback(StepClock())
+    trainer.train()
+    # ends[i] closes step i+1; steps 2.. are timed from the end of the one before.
+    return sum(counts[1 : len(ends)]), ends[-1] - ends[0]
 
 
-def bench_packing(
-    data_dir: str | Path | None = None, max_seq_len: int = 512, batch_size: int = 8, max_batches: int = 9
-) -> dict:
-    """Print and return tokens/s of packed vs padded-to-max-length training steps, and the ratio."""
-    from train.data import build_splits, epoch_batches, load_records
-    from train.model import load_tokenizer, pick_runtime, resolve_base_model
-    from train.packing import pack, pad
-
-    scratch = None
-    if data_dir is None:
-        data_dir, scratch = curated_sample()
+def bench_training(data_dir: str | Path, steps: int = 6, batch_size: int = 4, max_seq_len: int = 512, rounds: int = 2) -> dict:
+    """Print and return tokens/s of our loop and of TRL's SFTTrainer, and their ratio."""
     try:
-        runtime = pick_runtime("auto")
-        tokenizer = load_tokenizer(resolve_base_model(None))
-        splits = build_splits(load_records(data_dir), tokenizer, max_seq_len, True, 0.0, seed=0)
-    finally:
-        if scratch is not None:
-            scratch.cleanup()
-    examples = splits.train
-    order = epoch_batches([len(e) for e in examples], batch_size, seed=0, epoch=0, group_by_length=False)[:max_batches]
-    order = [indices for indices in order if len(indices) == batch_size]
-    packed = [pack([examples[i] for i in indices]) for indices in order]
-    padded = [pad([examples[i] for i in indices], tokenizer.pad_token_id, pad_to=max_seq_len) for indices in order]
-    grouped = [
-        pad([examples[i] for i in indices], tokenizer.pad_token_id)
-        for indices in epoch_batches([len(e) for e in examples], batch_size, 0, 0, group_by_length=True)
-    ]
+        import trl  # noqa: F401
+    except ImportError:
+        print("  skipped: TRL is not installed (pip install '.[bench]')")
+        return {}
+    import torch
+    from transformers.utils import logging as transformers_logging
 
-    # The two ways alternate step by step, so that a machine shared with other work slows
-    # both alike; the first step of each is a warm-up and is not timed.
-    trainers = {"packed": Trainer(len(tokenizer), runtime), "padded to max length": Trainer(len(tokenizer), runtime)}
-    for index, (packed_batch, padded_batch) in enumerate(zip(packed, padded)):
-        trainers["packed"].step(packed_batch, timed=index > 0)
-        trainers["padded to max length"].step(padded_batch, timed=index > 0)
-    results = {
-        name: {"tokens_per_s": t.tokens / t.seconds, "padding_share": 1 - t.tokens / t.slots, "seconds": t.seconds}
-        for name, t in trainers.items()
-    }
-    ratio = results["packed"]["tokens_per_s"] / results["padded to max length"]["tokens_per_s"]
-    grouped_share = 1 - sum(b.tokens for b in grouped) / sum(b.slots for b in grouped)
+    from train.config import settle_data_contract
+    from train.manifest import manifest_of, read_training_keys
+    from train.tokenizer import load_tokenizer
 
+    transformers_logging.set_verbosity_error()
+    data_dir = Path(data_dir)
+    contract, _ = settle_data_contract(
+        _bare_config(data_dir), read_training_keys(data_dir), "smollm2", str(manifest_of(data_dir))
+    )
+    tokenizer = load_tokenizer(contract.tokenizer)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    settings = {"steps": steps, "batch_size": batch_size, "max_seq_len": max_seq_len, "seed": 0, "device": device}
+    with tempfile.TemporaryDirectory(prefix="curate-train-bench-") as scratch:
+        scratch = Path(scratch)
+        base = tiny_llama(len(tokenizer), scratch / "base", tokenizer)
+        dataset = encoded_dataset(data_dir, tokenizer, max_seq_len)
+        totals = {"curate train": [0.0, 0.0], "TRL SFTTrainer": [0.0, 0.0]}
+        for round_ in range(rounds):
+            for name, run in (("curate train", lambda: curate_train(data_dir, base, scratch / f"ours{round_}", settings)),
+                              ("TRL SFTTrainer", lambda: trl_sft(dataset, base, scratch / f"trl{round_}", tokenizer, settings))):
+                tokens, seconds = run()
+                print(f"  round {round_ + 1}: {name:<16} {tokens / seconds:>10,.0f} real tokens/s", flush=True)
+                totals[name][0] += tokens
+                totals[name][1] += seconds
+    results = {name: {"tokens": t, "seconds": s, "tokens_per_s": t / s} for name, (t, s) in totals.items()}
+    ratio = results["curate train"]["tokens_per_s"] / results["TRL SFTTrainer"]["tokens_per_s"]
     print(
-        f"train: {len(order) - 1} timed steps of {batch_size} samples, max_seq_len {max_seq_len}, "
-        f"{runtime.device.type}, tiny Llama (2 layers, hidden 128, vocab {len(tokenizer)}) with LoRA, data {data_dir}"
+        f"train: {rounds} x {steps - 1} timed steps of {batch_size} samples each way, padding-free, max_seq_len {max_seq_len}, "
+        f"{device}, Llama 4 layers hidden 256 vocab {len(tokenizer)}, LoRA r {LORA['lora_r']}, data {data_dir}"
     )
     for name, figures in results.items():
-        print(
-            f"  {name:<22} {figures['tokens_per_s']:>10,.0f} tokens/s   padding {100 * figures['padding_share']:5.1f}%"
-            f"   ({figures['seconds']:.1f} s)"
-        )
-    print(f"  packing speed-up       {ratio:>10.2f}x   (length-grouped dynamic padding would pad {100 * grouped_share:.1f}%)")
-    return {**results, "ratio": ratio, "grouped_padding_share": grouped_share}
+        print(f"  {name:<16} {figures['tokens_per_s']:>10,.0f} real tokens/s   ({figures['tokens']:,.0f} tokens in {figures['seconds']:.1f} s)")
+    print(f"  ours / TRL       {ratio:>10.2f}x")
+    return {**results, "ratio": ratio}
+
+
+def _bare_config(data_dir: Path):
+    from train.config import TrainConfig
+
+    return TrainConfig(data=str(data_dir), out="unused")
 
 
 if __name__ == "__main__":
-    bench_packing()
+    if len(sys.argv) != 2:
+        print("usage: python -m train.bench DIR/clean", file=sys.stderr)
+        sys.exit(2)
+    print(json.dumps(bench_training(sys.argv[1]), indent=2))

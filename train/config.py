@@ -12,9 +12,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pipeline.errors import InputError
+from train.errors import InputError
+from train.template import TEMPLATE, TEMPLATES
 
 CONFIG_FILE = "train_config.json"
+DEFAULT_MAX_SEQ_LEN = 1024  # as curation's [tokens] max_seq_len, for shards without a manifest
 
 
 class TrainConfig(BaseModel):
@@ -37,9 +39,18 @@ class TrainConfig(BaseModel):
     epochs: Annotated[float, Field(gt=0)] = 1.0
     """Passes over the training split (fractions allowed) when ``max_steps`` is not given."""
 
-    max_seq_len: Annotated[int, Field(ge=16)] = 512
-    """Tokens per sample. Longer samples lose the end of their response; a sample whose
-    prompt alone fills the budget is left out (it would carry no loss) and counted."""
+    max_seq_len: Annotated[int, Field(ge=16)] | None = None
+    """Tokens per sample, special tokens included. Longer samples lose the end of their
+    response; a sample whose prompt alone fills the budget is left out (it would carry no
+    loss) and counted. None: the ``max_seq_len`` the data was curated with (its run's
+    manifest.json), else ``DEFAULT_MAX_SEQ_LEN``."""
+
+    tokenizer: str | None = None
+    """The tokenizer, named as ``[tokens] tokenizer`` names it. None: the one the data was
+    curated with (its run's manifest.json), else the base model's own."""
+
+    template: Literal[TEMPLATES] | None = None  # type: ignore[valid-type]
+    """The prompt template. None: the one the data was curated with, else "alpaca"."""
 
     batch_size: Annotated[int, Field(gt=0)] = 8
     """Samples per micro-batch. Packed, they become one row without padding."""
@@ -146,3 +157,31 @@ def load_saved_config(directory: str | Path) -> TrainConfig:
     if not path.is_file():
         raise InputError(f"not an adapter directory (no {CONFIG_FILE}): {directory}")
     return TrainConfig.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def settle_data_contract(config: TrainConfig, curated: dict, model_tokenizer: str, manifest: str) -> tuple[TrainConfig, str]:
+    """``config`` with tokenizer, template and max_seq_len settled, and a line saying where each came from.
+
+    Each comes from the command line when given there, else from ``curated`` (the keys of
+    the data's manifest.json), else from the defaults: the base model's own tokenizer,
+    the Alpaca template and ``DEFAULT_MAX_SEQ_LEN``.
+    """
+    defaults = {"tokenizer": model_tokenizer, "template": TEMPLATE, "max_seq_len": DEFAULT_MAX_SEQ_LEN}
+    settled, origins = {}, []
+    for key, default in defaults.items():
+        given = getattr(config, key)
+        if given is not None:
+            settled[key], origin = given, "command line"
+        elif key in curated:
+            settled[key], origin = curated[key], manifest
+        else:
+            settled[key], origin = default, "default"
+        origins.append(f"{key} {settled[key]} ({origin})")
+    if settled["template"] not in TEMPLATES:
+        raise InputError(f"{manifest}: unknown prompt template {settled['template']!r}; this version knows {', '.join(TEMPLATES)}")
+    try:
+        settled_config = TrainConfig.model_validate({**config.model_dump(), **settled})
+    except ValidationError as error:
+        problem = error.errors()[0]
+        raise InputError(f"{manifest}: {problem['loc'][0]}: {problem['msg']}") from None
+    return settled_config, "data contract: " + ", ".join(origins)

@@ -1,11 +1,10 @@
 """Training data: clean shards -> Alpaca prompts -> token ids with the prompt masked.
 
-The prompt text comes from ``pipeline.prompts.render_prompt`` only, the same function
-the token-length rules use, so "does this response fit?" is answered on the very text
-training sees. Prompt and response are tokenized separately and concatenated: the
-boundary between the masked prompt and the trained response is then exact, where
-tokenizing the joined text could merge the last prompt token with the first response
-token and blur it.
+A record becomes a sequence through ``train.template`` only, the module curation counts
+tokens with, so "does this response fit?" is answered on the very sequence training
+sees: curation's ``_tokens_total`` is ``len(input_ids)`` before truncation, and
+``too_long`` fires exactly where ``encode_record`` truncates or leaves a record out
+(``tests/test_agreement.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.columns import FIELDS
-from pipeline.errors import InputError
-from pipeline.prompts import render_prompt
+from train.errors import InputError
+from train.template import prompt_ids, response_ids
+
+FIELDS = ("instruction", "input", "output")
 
 IGNORE_INDEX = -100  # the label torch's cross-entropy skips
 
@@ -29,6 +29,10 @@ class Example:
 
     def __len__(self) -> int:
         return len(self.input_ids)
+
+    def features(self) -> dict[str, list[int]]:
+        """What a transformers data collator takes."""
+        return {"input_ids": self.input_ids, "labels": self.labels}
 
 
 @dataclass
@@ -88,15 +92,15 @@ def encode_record(
     first token is always IGNORE_INDEX: nothing precedes it, and when samples are packed
     it keeps the last token of one sample from being trained to predict the next sample.
     """
-    prompt_ids = tokenizer(render_prompt(instruction, input or ""))["input_ids"]
-    response_ids = tokenizer(output, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    if len(prompt_ids) >= max_seq_len:
+    prompt = prompt_ids(tokenizer.backend, instruction, input or "")
+    response = response_ids(tokenizer.backend, output, tokenizer.eos_id)
+    if len(prompt) >= max_seq_len:
         return None, False
-    input_ids = (prompt_ids + response_ids)[:max_seq_len]
-    prompt_labels = [IGNORE_INDEX] * len(prompt_ids) if mask_prompt else list(prompt_ids)
-    labels = (prompt_labels + response_ids)[:max_seq_len]
+    input_ids = (prompt + response)[:max_seq_len]
+    prompt_labels = [IGNORE_INDEX] * len(prompt) if mask_prompt else list(prompt)
+    labels = (prompt_labels + response)[:max_seq_len]
     labels[0] = IGNORE_INDEX
-    return Example(input_ids, labels), len(prompt_ids) + len(response_ids) > max_seq_len
+    return Example(input_ids, labels), len(prompt) + len(response) > max_seq_len
 
 
 def split_records(dataset, eval_fraction: float, seed: int):

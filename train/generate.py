@@ -6,10 +6,11 @@ from pathlib import Path
 
 import torch
 
-from pipeline.errors import InputError
-from pipeline.prompts import render_prompt
 from train.config import load_saved_config
-from train.model import load_adapter, load_tokenizer, pick_runtime, resolve_base_model
+from train.errors import InputError
+from train.model import load_adapter, pick_runtime, resolve_base_model
+from train.template import prompt_ids as template_prompt_ids
+from train.tokenizer import load_tokenizer
 
 
 def load_tuned(adapter_dir: str | Path, device: str = "auto"):
@@ -21,14 +22,14 @@ def load_tuned(adapter_dir: str | Path, device: str = "auto"):
     if not (adapter_dir / "adapter_config.json").is_file():
         raise InputError(f"no adapter_config.json in {adapter_dir}: did training finish?")
     runtime = pick_runtime(device)
-    tokenizer = load_tokenizer(str(adapter_dir))
+    tokenizer = load_tokenizer(str(adapter_dir))  # saved with the adapter by training
     model = load_adapter(adapter_dir, resolve_base_model(config.base_model), runtime, config.attn_implementation)
     return model, tokenizer, runtime
 
 
 def prompt_ids(tokenizer, instruction: str, input: str = "") -> torch.Tensor:
-    """Token ids of the prompt exactly as training encoded it (train.data.encode_record)."""
-    return torch.tensor([tokenizer(render_prompt(instruction, input))["input_ids"]])
+    """Token ids of the prompt exactly as training encoded it (train.template)."""
+    return torch.tensor([template_prompt_ids(tokenizer.backend, instruction, input)])
 
 
 @torch.no_grad()
@@ -41,7 +42,7 @@ def generate(model, tokenizer, runtime, instruction: str, input: str = "", max_n
             attention_mask=torch.ones_like(ids),
             max_new_tokens=max_new_tokens,
             do_sample=False,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_id,
+            pad_token_id=tokenizer.pad_id,
         )
-    return tokenizer.decode(output[0, ids.shape[1] :], skip_special_tokens=True).strip()
+    return tokenizer.decode(output[0, ids.shape[1] :].tolist()).strip()

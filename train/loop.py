@@ -1,9 +1,16 @@
-"""The training loop: a plain torch loop, small enough to read in one sitting.
+"""The training loop: a torch loop on accelerate, small enough to read in one sitting.
 
-AdamW with linear warmup and cosine decay, gradient accumulation with the loss
-normalised over the whole step, evaluation on the held-out split, a checkpoint that
-``--resume`` continues from the exact micro-batch (optimizer, scheduler and RNG state
-included), ``train_log.jsonl`` and a loss curve.
+accelerate places the model, runs it under bf16 autocast on CUDA, wraps it in DDP when
+started by ``accelerate launch`` or ``torchrun``, and skips the gradient all-reduce on
+all but the last micro-batch of a step (``Accelerator.accumulate``). The loop keeps what
+is the project's own: AdamW with linear warmup and cosine decay, the loss normalised by
+the response tokens of the whole step on all processes, evaluation on the held-out
+split, a checkpoint that ``--resume`` continues from the exact micro-batch (optimizer,
+scheduler and RNG state included), LoRA-aware MFU, ``train_log.jsonl`` and a loss curve.
+
+Every process computes the same micro-batch stream (a pure function of the seed) and
+keeps every num_processes-th micro-batch, so no sampler state has to be shared or saved
+for ``--resume``. The main process alone evaluates, logs and writes files.
 """
 
 from __future__ import annotations
@@ -12,19 +19,20 @@ import json
 import math
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-from pipeline.errors import InputError
-from train import distributed
-from train.config import TrainConfig
+from train.batch import Batch, Collator, model_inputs
+from train.config import TrainConfig, settle_data_contract
 from train.data import IGNORE_INDEX, DataSplits, Example, build_splits, load_records, micro_batches, micro_batches_per_epoch
+from train.errors import InputError
 from train.flops import LoraFlops, attention_context, peak_flops
-from train.model import Runtime, add_lora, load_base_model, load_tokenizer, pick_runtime, resolve_base_model
-from train.packing import Batch, collate, model_inputs
+from train.manifest import manifest_of, read_training_keys
+from train.model import ModelSource, Runtime, add_lora, load_base_model, pick_runtime, resolve_base_model
+from train.tokenizer import TextTokenizer, load_tokenizer
 
 LOG_FILE = "train_log.jsonl"
 CURVE_FILE = "loss_curve.png"
@@ -36,7 +44,7 @@ MERGED_DIR = "merged"
 RESUME_MUST_MATCH = (
     "data", "base_model", "max_seq_len", "batch_size", "grad_accum", "lr", "min_lr_ratio", "warmup_ratio",
     "weight_decay", "max_grad_norm", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "mask_prompt",
-    "packing", "eval_fraction", "seed",
+    "packing", "eval_fraction", "seed", "tokenizer", "template",
 )  # fmt: skip
 
 
@@ -82,28 +90,30 @@ def warmup_cosine(total_steps: int, warmup_steps: int, min_ratio: float) -> Call
 
 def summed_token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy summed over the labelled positions; the caller divides by the step's count."""
-    shifted_logits = logits[:, :-1].float().reshape(-1, logits.shape[-1])
-    shifted_labels = labels[:, 1:].reshape(-1)
-    return torch.nn.functional.cross_entropy(shifted_logits, shifted_labels, ignore_index=IGNORE_INDEX, reduction="sum")
+    # Shift the labels, not the logits (as transformers' own loss does): slicing the logits
+    # would copy all of them, a vocabulary-sized row per token, on every step.
+    shifted_labels = torch.nn.functional.pad(labels, (0, 1), value=IGNORE_INDEX)[:, 1:].reshape(-1)
+    flat_logits = logits.float().reshape(-1, logits.shape[-1])
+    return torch.nn.functional.cross_entropy(flat_logits, shifted_labels, ignore_index=IGNORE_INDEX, reduction="sum")
 
 
-def forward_loss(model, batch: Batch, runtime: Runtime) -> torch.Tensor:
-    batch = batch.to(runtime.device)
-    with runtime.autocast():
-        logits = model(**model_inputs(batch)).logits
+def forward_loss(model, batch: Batch, device: torch.device) -> torch.Tensor:
+    """Summed loss of a batch; a model prepared by accelerate runs its own autocast."""
+    batch = batch.to(device)
+    logits = model(**model_inputs(batch)).logits
     return summed_token_loss(logits, batch.inputs["labels"])
 
 
 @torch.no_grad()
-def evaluate(model, examples: list[Example], config: TrainConfig, runtime: Runtime, pad_token_id: int) -> float | None:
+def evaluate(model, examples: list[Example], config: TrainConfig, runtime: Runtime, collate: Collator) -> float | None:
     """Mean loss per response token over the eval split, or None when there is none."""
     if not examples:
         return None
     model.eval()
     total, count = 0.0, 0
     for start in range(0, len(examples), config.batch_size):
-        batch = collate(examples[start : start + config.batch_size], config.packing, pad_token_id, runtime.pin_memory)
-        total += float(forward_loss(model, batch, runtime))
+        batch = collate(examples[start : start + config.batch_size])
+        total += float(forward_loss(model, batch, runtime.device))
         count += batch.label_tokens
     model.train()
     return total / max(1, count)
@@ -234,10 +244,10 @@ def plot_loss(out: Path, records: list[dict]) -> Path:
 # --- training ----------------------------------------------------------------------
 
 
-def baseline_record(model, splits: DataSplits, config: TrainConfig, runtime: Runtime, pad_token_id: int) -> dict:
+def baseline_record(model, splits: DataSplits, config: TrainConfig, runtime: Runtime, collate: Collator) -> dict:
     """Step 0: the eval loss of the untouched base model, the point the curve starts from."""
-    eval_loss = evaluate(model, splits.eval, config, runtime, pad_token_id)
-    return {"step": 0, "loss": None, "eval_loss": eval_loss, "lr": None, "tokens_per_s": None, "mfu": None}
+    eval_loss = evaluate(model, splits.eval, config, runtime, collate)
+    return {"step": 0, "loss": None, "eval_loss": eval_loss, "lr": None, "tokens": 0, "tokens_per_s": None, "mfu": None}
 
 
 def prepare_out(config: TrainConfig) -> Path:
@@ -262,22 +272,54 @@ def describe_data(splits: DataSplits, config: TrainConfig, log: Callable[[str], 
     )
 
 
+def make_accelerator(config: TrainConfig) -> tuple[object, Runtime]:
+    """The Accelerator of this process and the runtime it settled on (device, dtypes).
+
+    ``pick_runtime`` decides CPU or CUDA and bf16 once, for training and inference alike;
+    accelerate gets that decision and picks this process's GPU under DDP."""
+    from accelerate import Accelerator
+
+    runtime = pick_runtime(config.device)
+    accelerator = Accelerator(
+        cpu=runtime.device.type == "cpu",
+        mixed_precision=runtime.mixed_precision,
+        gradient_accumulation_steps=config.grad_accum,
+    )
+    return accelerator, replace(runtime, device=accelerator.device)
+
+
+def check_vocabulary(tokenizer: TextTokenizer, model, source: ModelSource) -> None:
+    """A tokenizer with ids the model has no embedding for would fail deep inside torch."""
+    rows = model.get_input_embeddings().weight.shape[0]
+    if len(tokenizer) > rows:
+        raise InputError(
+            f"tokenizer {tokenizer.name} has {len(tokenizer)} tokens but base model {source} has {rows} embeddings: "
+            "curate with the base model's tokenizer, or pass --tokenizer"
+        )
+
+
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
     dataset = load_records(config.data)  # bad data fails before the slow model load
-    dist = distributed.setup(config.device)
-    log = log if dist.is_main else (lambda line: None)
-    runtime = pick_runtime(config.device, dist.local_rank)
     source = resolve_base_model(config.base_model)
-    out = prepare_out(config) if dist.is_main else Path(config.out)
-    dist.barrier()  # the other ranks read OUT only after rank 0 has prepared it
-    tokenizer = load_tokenizer(source)
+    config, contract = settle_data_contract(
+        config, read_training_keys(config.data), source.tokenizer_name, str(manifest_of(config.data))
+    )
+    accelerator, runtime = make_accelerator(config)
+    main = accelerator.is_main_process
+    log = log if main else (lambda line: None)
+    log(contract)
+    out = prepare_out(config) if main else Path(config.out)
+    accelerator.wait_for_everyone()  # the other processes read OUT only after the main one has prepared it
+    tokenizer = load_tokenizer(config.tokenizer)
     splits = build_splits(dataset, tokenizer, config.max_seq_len, config.mask_prompt, config.eval_fraction, config.seed)
     describe_data(splits, config, log)
 
-    torch.manual_seed(config.seed)  # LoRA's A matrices start random, the same on every rank
+    torch.manual_seed(config.seed)  # LoRA's A matrices start random, the same in every process
+    processes = accelerator.num_processes
     log(f"model: {source} on {runtime.device.type} ({str(runtime.weights_dtype).removeprefix('torch.')})"
-        + (f", {dist.world_size} processes (DDP)" if dist.enabled else ""))
+        + (f", {processes} processes (DDP)" if processes > 1 else ""))
     model = load_base_model(source, runtime, config.attn_implementation)
+    check_vocabulary(tokenizer, model, source)
     model = add_lora(
         model, config.lora_r, config.lora_alpha, config.lora_dropout, config.target_modules, config.gradient_checkpointing
     )
@@ -285,16 +327,20 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
     trainable = [p for p in model.parameters() if p.requires_grad]
     log(f"LoRA: {sum(p.numel() for p in trainable):,} trainable of {sum(p.numel() for p in model.parameters()):,} parameters")
 
-    total_steps = plan_steps(config, len(splits.train) // dist.world_size)
+    total_steps = plan_steps(config, len(splits.train) // processes)
     optimizer = torch.optim.AdamW(
         trainable, lr=config.lr, weight_decay=config.weight_decay, fused=runtime.device.type == "cuda"
     )
     warmup_steps = max(1, round(config.warmup_ratio * total_steps)) if config.warmup_ratio > 0 else 0
+    # The scheduler stays outside accelerate: prepared, it would step once per process.
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(total_steps, warmup_steps, config.min_lr_ratio))
+    wrapped, optimizer = accelerator.prepare(model, optimizer)
+    model = accelerator.unwrap_model(wrapped)
+    collate = Collator(config.packing, tokenizer, runtime.pin_memory)
 
     start_step, records = 0, []
     if config.resume:
-        start_step, saved_rng = load_checkpoint(out, model, optimizer, scheduler, runtime, dist.world_size)
+        start_step, saved_rng = load_checkpoint(out, model, optimizer, scheduler, runtime, processes)
         restore_rng(saved_rng, runtime)
         # The saved learning rate belongs to the saved schedule; when --max-steps extends
         # the run, the next step must follow the re-planned one.
@@ -302,72 +348,81 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResul
             group["lr"] = base_lr * scheduler.lr_lambdas[0](start_step)
         log(f"resuming from step {start_step}")
         records = read_log(out, start_step)  # drops log lines past the checkpoint
-    elif dist.is_main:
-        records = [baseline_record(model, splits, config, runtime, tokenizer.pad_token_id)]
+    elif main:
+        records = [baseline_record(model, splits, config, runtime, collate)]
         log(format_record(records[0], total_steps))
-    if dist.is_main:
+    if main:
         config.save(out)
         write_log(out, records)
 
-    steps = Steps(model, dist.wrap(model, runtime.device), tokenizer.pad_token_id, config, runtime, dist, splits, out)
+    steps = Steps(model, wrapped, accelerator, collate, config, runtime, splits, out)
     result = steps.run(optimizer, scheduler, start_step, total_steps, records, log)
     result.tokenizer = tokenizer
-    if dist.is_main:
-        finish(result, config, out, log)
-    if dist.enabled:
-        torch.distributed.destroy_process_group()
+    if main:
+        finish(result, config, source, out, log)
+    accelerator.end_training()
     return result
 
 
 @dataclass
 class Steps:
-    """The optimizer steps of one run; ``wrapped`` is the model under DDP, or the model itself."""
+    """The optimizer steps of one run; ``wrapped`` is the model as accelerate prepared it
+    (under DDP when there are several processes), ``model`` the peft model inside."""
 
     model: object
     wrapped: object
-    pad_token_id: int
+    accelerator: object
+    collate: Collator
     config: TrainConfig
     runtime: Runtime
-    dist: distributed.Dist
     splits: DataSplits
     out: Path
 
+    def total(self, value: float) -> float:
+        """The sum of a number over all processes (the number itself in a single process)."""
+        tensor = torch.tensor([float(value)], dtype=torch.float64, device=self.runtime.device)
+        return float(self.accelerator.reduce(tensor, reduction="sum"))
+
     def step_batches(self, stream) -> list[Batch]:
-        """This rank's micro-batches of one step: every world_size-th of the shared stream."""
+        """This process's micro-batches of one step: every num_processes-th of the shared stream."""
         batches = []
         for _ in range(self.config.grad_accum):
-            for rank in range(self.dist.world_size):
+            for process in range(self.accelerator.num_processes):
                 indices = next(stream)
-                if rank == self.dist.rank:
-                    examples = [self.splits.train[i] for i in indices]
-                    batches.append(collate(examples, self.config.packing, self.pad_token_id, self.runtime.pin_memory))
+                if process == self.accelerator.process_index:
+                    batches.append(self.collate([self.splits.train[i] for i in indices]))
         return batches
 
     def forward_backward(self, batches: list[Batch]) -> float:
         """Accumulate the gradients of one step; returns the step's mean loss per label token."""
-        # Normalise by the response tokens of the whole step on all ranks, not per
+        # Normalise by the response tokens of the whole step in all processes, not per
         # micro-batch: otherwise a short micro-batch would weigh as much as a long one.
-        # DDP averages gradients over ranks, hence the factor world_size.
-        label_tokens = max(1.0, self.dist.sum(sum(batch.label_tokens for batch in batches), self.runtime.device))
+        # accelerate's backward divides by grad_accum and DDP averages over processes,
+        # so both factors are put back: the step's gradient is then exactly the gradient
+        # of (summed loss of the step / label tokens of the step).
+        label_tokens = max(1.0, self.total(sum(batch.label_tokens for batch in batches)))
+        scale = self.accelerator.gradient_accumulation_steps * self.accelerator.num_processes
         step_loss = 0.0
-        for index, batch in enumerate(batches):
-            with self.dist.no_sync(self.wrapped, last_micro_batch=index == len(batches) - 1):
-                loss = forward_loss(self.wrapped, batch, self.runtime) / label_tokens
-                (loss * self.dist.world_size).backward()
+        for batch in batches:
+            with self.accelerator.accumulate(self.wrapped):
+                loss = forward_loss(self.wrapped, batch, self.runtime.device) / label_tokens
+                self.accelerator.backward(loss * scale)
             step_loss += float(loss.detach())
-        return self.dist.sum(step_loss, self.runtime.device)
+        if not self.accelerator.sync_gradients:  # the step counter and ours must agree
+            raise RuntimeError("accelerate did not end the accumulation on the step's last micro-batch")
+        return self.total(step_loss)
 
     def save(self, optimizer, scheduler, step: int, rng: dict) -> None:
-        if self.dist.is_main:
-            save_checkpoint(self.out, self.model, optimizer, scheduler, step, rng, self.dist.world_size)
+        if self.accelerator.is_main_process:
+            save_checkpoint(self.out, self.model, optimizer, scheduler, step, rng, self.accelerator.num_processes)
 
     def run(self, optimizer, scheduler, start_step: int, total_steps: int, records: list[dict], log) -> TrainResult:
-        config, runtime, dist = self.config, self.runtime, self.dist
+        config, runtime, accelerator = self.config, self.runtime, self.accelerator
         eval_every = config.eval_every or max(1, total_steps // 5)
         flops = LoraFlops(self.model)
         peak = peak_flops(runtime.device, config.peak_tflops)
         lengths = [len(example) for example in self.splits.train]
-        per_step = config.grad_accum * dist.world_size
+        per_step = config.grad_accum * accelerator.num_processes
         stream = micro_batches(
             lengths, config.batch_size, config.seed, group_by_length=not config.packing, start=start_step * per_step
         )
@@ -380,7 +435,7 @@ class Steps:
                 batches = self.step_batches(stream)
                 step_loss = self.forward_backward(batches)
                 if config.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
+                    accelerator.clip_grad_norm_(self.wrapped.parameters(), config.max_grad_norm)
                 lr = optimizer.param_groups[0]["lr"]
                 optimizer.step()
                 scheduler.step()
@@ -390,25 +445,26 @@ class Steps:
                 # so over a logging window the time is right.
                 window_seconds += time.perf_counter() - step_start
 
-                step_tokens = dist.sum(sum(batch.tokens for batch in batches), runtime.device)
+                step_tokens = self.total(sum(batch.tokens for batch in batches))
                 tokens_seen += step_tokens
-                slots_seen += dist.sum(sum(batch.slots for batch in batches), runtime.device)
+                slots_seen += self.total(sum(batch.slots for batch in batches))
                 window_tokens += step_tokens
                 window_flops += sum(flops(batch.tokens, attention_context(batch.inputs)) for batch in batches)
 
-                if not dist.is_main:
+                if not accelerator.is_main_process:
                     continue
                 eval_loss = None
                 if completed % eval_every == 0 or completed == total_steps:
-                    eval_loss = evaluate(self.model, self.splits.eval, config, runtime, self.pad_token_id)
+                    eval_loss = evaluate(self.model, self.splits.eval, config, runtime, self.collate)
                 if completed % config.log_every == 0 or eval_loss is not None:
                     record = {
                         "step": completed,
                         "loss": step_loss,
                         "eval_loss": eval_loss,
                         "lr": lr,
+                        "tokens": window_tokens,  # real tokens since the last record, all processes
                         "tokens_per_s": window_tokens / window_seconds,
-                        # rank 0's FLOPs against one device's peak: the per-device utilisation
+                        # the main process's FLOPs against one device's peak: the per-device utilisation
                         "mfu": window_flops / window_seconds / peak if peak else None,
                         "padding_share": 1 - tokens_seen / slots_seen,
                     }
@@ -423,7 +479,7 @@ class Steps:
             # Save the state after the last completed step (an interrupted step's partial
             # gradients are dropped), so --resume repeats that step exactly.
             self.save(optimizer, scheduler, completed, completed_rng)
-            if dist.is_main:
+            if accelerator.is_main_process:
                 write_log(self.out, [record for record in records if record["step"] <= completed])
             log(f"interrupted: checkpoint at step {completed} in {self.out / CHECKPOINT_DIR}; continue with --resume")
             raise
@@ -438,10 +494,13 @@ class Steps:
         )
 
 
-def finish(result: TrainResult, config: TrainConfig, out: Path, log: Callable[[str], None]) -> None:
+def finish(result: TrainResult, config: TrainConfig, source: ModelSource, out: Path, log: Callable[[str], None]) -> None:
+    # The adapter names its base by a name that means the same on another machine (the
+    # hub id of the shipped GGUF's model), never by this machine's path.
+    result.model.peft_config["default"].base_model_name_or_path = source.portable_name
     # The embeddings were not trained; do not let peft try to find out from a GGUF directory.
     result.model.save_pretrained(out, save_embedding_layers=False)
-    result.tokenizer.save_pretrained(out)
+    result.tokenizer.for_transformers().save_pretrained(out)
     write_log(out, result.records)
     if result.records:
         plot_loss(out, result.records)
@@ -454,7 +513,7 @@ def finish(result: TrainResult, config: TrainConfig, out: Path, log: Callable[[s
     if config.merge:
         merged = result.model.merge_and_unload()
         merged.save_pretrained(out / MERGED_DIR)
-        result.tokenizer.save_pretrained(out / MERGED_DIR)
+        result.tokenizer.for_transformers().save_pretrained(out / MERGED_DIR)
         result.model = merged
         log(f"merged weights: {out / MERGED_DIR}")
     log(f"adapter: {out}")

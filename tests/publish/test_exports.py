@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import Config
-from pipeline.prompts import PROMPT_WITH_INPUT, user_message
+from train.template import PROMPT_WITH_INPUT, user_message
 from pipeline.publish.exports import EXPORT_FORMATS, messages_record, sharegpt_record
 from pipeline.engines.local import run
 from pipeline.publish.write import sha256_of
@@ -128,9 +128,12 @@ def test_exports_are_byte_identical_across_runs(exported, tmp_path):
 
 def test_messages_export_renders_through_the_tokenizers_chat_template(exported):
     """What TRL and axolotl do with a messages file: apply the model's chat template."""
-    from train.model import load_tokenizer, resolve_base_model
+    from transformers import AutoTokenizer
 
-    tokenizer = load_tokenizer(resolve_base_model(None))  # the shipped SmolLM2 GGUF, offline
+    from train.tokenizer import default_gguf
+
+    gguf = default_gguf()  # the shipped SmolLM2 GGUF, with its chat template, read offline
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     records = [json.loads(line) for line in (exported / "clean.messages.jsonl").read_text().splitlines()]
     assert len(records) == len(clean_rows(exported))
     for record in records:

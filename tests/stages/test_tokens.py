@@ -13,7 +13,8 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from pipeline.stages import tokens as T
 from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.prompts import render_prompt
+from train import tokenizer as TK
+from train.template import render_prompt
 from rules import RuleParams
 from rules.language import language_counts
 from rules.length import token_report
@@ -26,13 +27,15 @@ def tokenizer(tmp_path_factory) -> Tokenizer:
     cache = tmp_path_factory.mktemp("xdg-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(cache))
-        loaded = T._from_gguf(T.default_gguf())
-        cached = list((cache / "curate").glob("*.tokenizer.json"))
+        loaded = TK.load_tokenizer("smollm2")
+        cached = list((cache / "curate").glob("*.tokenizer/tokenizer.json"))
         assert len(cached) == 1, "the converted tokenizer is kept for later runs"
-        again = T._from_gguf(T.default_gguf())  # now from the cache
+        TK._from_gguf_cached.cache_clear()
+        again = TK.load_tokenizer("smollm2")  # now from the cache
     sample = "Hello, world! Don't   stop.\n\n  def f(x):\n\treturn x"
-    assert again.encode(sample).ids == loaded.encode(sample).ids
-    return loaded
+    assert again.backend.encode(sample).ids == loaded.backend.encode(sample).ids
+    assert again.eos_token == loaded.eos_token == "<|im_end|>"
+    return loaded.backend
 
 
 TEXTS = [
@@ -122,14 +125,15 @@ def test_chunk_counts_equal_plain_encoding_on_the_reference_data(tokenizer):
 def test_tokenizer_from_a_file_or_a_directory(tokenizer, tmp_path):
     (tmp_path / "model").mkdir()
     tokenizer.save(str(tmp_path / "model" / "tokenizer.json"))
-    from_dir = T._from_path(tmp_path / "model")
-    from_file = T._from_path(tmp_path / "model" / "tokenizer.json")
-    assert from_dir.encode("Hello there").ids == from_file.encode("Hello there").ids == tokenizer.encode("Hello there").ids
+    from_dir = TK.load_tokenizer(str(tmp_path / "model"))
+    from_file = TK.load_tokenizer(str(tmp_path / "model" / "tokenizer.json"))
+    ids = tokenizer.encode("Hello there").ids
+    assert from_dir.backend.encode("Hello there").ids == from_file.backend.encode("Hello there").ids == ids
 
 
 def test_missing_tokenizer_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="tokenizer not found"):
-        T._from_path(tmp_path / "nowhere")
+        TK.load_tokenizer(str(tmp_path / "nowhere"))
 
 
 def test_other_tokenizers_are_counted_text_by_text(tmp_path):

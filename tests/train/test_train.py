@@ -14,12 +14,12 @@ import pytest
 import torch
 
 from pipeline.cli import main
-from pipeline.prompts import render_prompt
+from train.batch import Collator, model_inputs
 from train.config import TrainConfig
 from train.data import IGNORE_INDEX, Example, encode_record, epoch_batches
 from train.generate import generate, load_tuned, prompt_ids
 from train.loop import LOG_FILE, CHECKPOINT_DIR, CURVE_FILE, train, warmup_cosine
-from train.packing import model_inputs, pack, pad
+from train.template import render_prompt
 
 COLOURS = {"grass": "green", "snow": "white", "coal": "black", "the sky": "blue", "blood": "red", "a lemon": "yellow"}
 INIT = 0.2  # large enough that the frozen random lm_head can express a confident prediction
@@ -86,9 +86,17 @@ def tiny_base(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def tokenizer(tiny_base):
-    from train.model import load_tokenizer
+    from train.tokenizer import load_tokenizer
 
     return load_tokenizer(str(tiny_base))
+
+
+def pack(examples):
+    return Collator(packing=True, tokenizer=None)(examples)
+
+
+def pad(examples, tokenizer):
+    return Collator(packing=False, tokenizer=tokenizer)(examples)
 
 
 def make_config(clean_dir, tiny_base, out, **overrides) -> TrainConfig:
@@ -118,13 +126,13 @@ def trained(clean_dir, tiny_base, tmp_path_factory):
 def test_labels_are_masked_exactly_on_the_prompt(tokenizer, instruction, input):
     output = "The answer."
     example, truncated = encode_record(tokenizer, instruction, input, output, max_seq_len=128)
-    prompt = tokenizer(render_prompt(instruction, input))["input_ids"]
-    response = tokenizer(output, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    prompt = tokenizer.backend.encode(render_prompt(instruction, input)).ids
+    response = tokenizer.backend.encode(output, add_special_tokens=False).ids + [tokenizer.eos_id]
     assert not truncated
     assert example.input_ids == prompt + response
     assert example.labels[: len(prompt)] == [IGNORE_INDEX] * len(prompt)
     assert example.labels[len(prompt) :] == response
-    assert example.labels[-1] == tokenizer.eos_token_id
+    assert example.labels[-1] == tokenizer.eos_id
 
 
 def test_training_on_the_prompt_keeps_prompt_labels_except_the_first(tokenizer):
@@ -134,7 +142,7 @@ def test_training_on_the_prompt_keeps_prompt_labels_except_the_first(tokenizer):
 
 
 def test_long_samples_are_truncated_and_prompts_that_fill_the_budget_left_out(tokenizer):
-    prompt_length = len(tokenizer(render_prompt("Add 2 and 3.", ""))["input_ids"])
+    prompt_length = len(tokenizer.backend.encode(render_prompt("Add 2 and 3.", "")).ids)
     example, truncated = encode_record(tokenizer, "Add 2 and 3.", "", "five " * 50, max_seq_len=prompt_length + 3)
     assert truncated and len(example) == prompt_length + 3
     assert encode_record(tokenizer, "Add 2 and 3.", "", "5", max_seq_len=prompt_length) == (None, False)
@@ -152,10 +160,12 @@ def test_packing_has_no_padding_and_restarts_positions():
     assert "attention_mask" not in batch.inputs  # a mask would switch off packed-sequence detection
 
 
-def test_padding_to_max_length_counts_its_waste():
-    batch = pad([Example([5, 6, 7], [IGNORE_INDEX, 6, 7]), Example([8], [IGNORE_INDEX])], pad_token_id=0, pad_to=6)
-    assert batch.inputs["attention_mask"].tolist() == [[1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0]]
-    assert (batch.tokens, batch.slots, batch.padding) == (4, 12, 8)
+def test_padding_to_the_longest_sample_counts_its_waste(tokenizer):
+    batch = pad([Example([5, 6, 7], [IGNORE_INDEX, 6, 7]), Example([8], [IGNORE_INDEX])], tokenizer)
+    assert batch.inputs["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert batch.inputs["input_ids"].tolist() == [[5, 6, 7], [8, tokenizer.pad_id, tokenizer.pad_id]]
+    assert batch.inputs["labels"].tolist() == [[IGNORE_INDEX, 6, 7], [IGNORE_INDEX] * 3]
+    assert (batch.tokens, batch.slots, batch.padding, batch.label_tokens) == (4, 6, 2, 2)
 
 
 def test_packed_samples_do_not_attend_to_each_other(tiny_base, tokenizer):
@@ -188,6 +198,19 @@ def test_epoch_order_is_a_pure_function_of_seed_and_epoch():
     grouped = epoch_batches(lengths, 3, seed=1, epoch=0, group_by_length=True)
     spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in grouped)
     assert spread == 4 * 2  # sorted by length within the window: neighbours differ by 1
+
+
+def test_the_loss_of_position_t_is_the_prediction_of_token_t_plus_1():
+    from train.loop import summed_token_loss
+
+    torch.manual_seed(0)
+    logits, labels = torch.randn(2, 7, 11), torch.randint(0, 11, (2, 7))
+    labels[0, :3] = IGNORE_INDEX
+    by_hand = sum(
+        torch.nn.functional.cross_entropy(logits[row, t], labels[row, t + 1])
+        for row in range(2) for t in range(6) if labels[row, t + 1] != IGNORE_INDEX
+    )  # fmt: skip
+    torch.testing.assert_close(summed_token_loss(logits, labels), by_hand)
 
 
 def test_learning_rate_warms_up_then_decays_by_a_cosine():
@@ -310,7 +333,103 @@ def test_two_ddp_processes_equal_one_process_accumulating_two_micro_batches(clea
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 processes (DDP)" in done.stdout  # accelerate did set up DDP from torchrun's environment
     assert main(["train", "--out", str(tmp_path / "single"), *common, "--grad-accum", "2"]) == 0
     ddp, single = ([json.loads(line) for line in (tmp_path / name / LOG_FILE).read_text().splitlines()] for name in ("ddp", "single"))
     assert [r["loss"] for r in ddp] == pytest.approx([r["loss"] for r in single], abs=1e-5)
     assert [r["eval_loss"] for r in ddp] == pytest.approx([r["eval_loss"] for r in single], abs=1e-5)
+
+
+# --- the data contract: what curation used, training uses -------------------------
+
+
+@pytest.fixture(scope="module")
+def curated_at_256(tiny_base, tmp_path_factory) -> Path:
+    """The synthetic records curated by `curate run` with the tiny tokenizer and max_seq_len 256."""
+    directory = tmp_path_factory.mktemp("curated-256")
+    records = directory / "records.jsonl"
+    records.write_text("".join(json.dumps(record) + "\n" for record in synthetic_records()))
+    config = directory / "curate.toml"
+    config.write_text(f'[tokens]\ntokenizer = "{tiny_base}"\nmax_seq_len = 256\n')
+    assert main(["run", str(records), "--out", str(directory / "run"), "--config", str(config)]) == 0
+    return directory / "run"
+
+
+def test_train_takes_tokenizer_template_and_max_seq_len_from_the_curated_run(curated_at_256, tiny_base, tmp_path, capsys):
+    out = tmp_path / "adapter"
+    argv = ["train", "--data", str(curated_at_256 / "clean"), "--out", str(out), "--base-model", str(tiny_base)]
+    assert main([*argv, "--max-steps", "1", "--eval-fraction", "0"]) == 0
+    said = capsys.readouterr().out
+    manifest = curated_at_256 / "manifest.json"
+    assert f"max_seq_len 256 ({manifest})" in said and f"template alpaca ({manifest})" in said
+    saved = json.loads((out / "train_config.json").read_text())
+    assert (saved["max_seq_len"], saved["template"], saved["tokenizer"]) == (256, "alpaca", str(tiny_base.resolve()))
+
+
+def test_the_command_line_overrides_the_curated_run(curated_at_256, tiny_base, tmp_path, capsys):
+    out = tmp_path / "adapter"
+    argv = ["train", "--data", str(curated_at_256 / "clean"), "--out", str(out), "--base-model", str(tiny_base)]
+    assert main([*argv, "--max-steps", "1", "--eval-fraction", "0", "--max-seq-len", "64"]) == 0
+    assert "max_seq_len 64 (command line)" in capsys.readouterr().out
+    assert json.loads((out / "train_config.json").read_text())["max_seq_len"] == 64
+
+
+def test_shards_without_a_manifest_use_the_defaults_and_say_so(trained):
+    config, _ = trained  # clean_dir holds bare shards
+    saved = json.loads((Path(config.out) / "train_config.json").read_text())
+    assert saved["template"] == "alpaca" and saved["max_seq_len"] == 128  # given on the command line
+
+
+def test_a_tokenizer_larger_than_the_model_is_an_input_error(curated_at_256, tiny_base, tmp_path, capsys):
+    """Data curated with SmolLM2's 49,152 tokens cannot train a model with a few hundred embeddings."""
+    out = tmp_path / "adapter"
+    argv = ["train", "--data", str(curated_at_256 / "clean"), "--out", str(out), "--base-model", str(tiny_base)]
+    assert main([*argv, "--max-steps", "1", "--tokenizer", "smollm2"]) == 2
+    error = capsys.readouterr().err
+    assert "49152 tokens" in error and error.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "manifest, message",
+    [({"template": "chatml"}, "unknown prompt template"), ({"max_seq_len": 4}, "max_seq_len")],
+    ids=["unknown template", "max_seq_len too small"],
+)
+def test_a_bad_contract_in_the_manifest_is_an_input_error(clean_dir, tiny_base, tmp_path, capsys, manifest, message):
+    run = tmp_path / "run"
+    (run / "clean").mkdir(parents=True)
+    for shard in clean_dir.glob("*.parquet"):
+        (run / "clean" / shard.name).write_bytes(shard.read_bytes())
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    argv = ["train", "--data", str(run / "clean"), "--out", str(tmp_path / "a"), "--base-model", str(tiny_base)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert message in error and "manifest.json" in error and error.count("\n") == 1
+
+
+# --- a portable adapter -------------------------------------------------------------
+
+
+def test_adapter_config_holds_no_local_path(trained, tiny_base):
+    config, _ = trained
+    text = (Path(config.out) / "adapter_config.json").read_text()
+    assert str(tiny_base) not in text and '"/' not in text
+    assert json.loads(text)["base_model_name_or_path"] == tiny_base.name  # a local model: its own name, no path
+
+
+@pytest.mark.slow
+def test_an_adapter_on_the_shipped_gguf_names_the_hub_model_and_loads_offline(tmp_path, monkeypatch, capsys):
+    """The default base model: adapter_config.json names HuggingFaceTB/SmolLM2-135M-Instruct,
+    no path of this machine, and `curate generate` loads it with the hub switched off."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data = tmp_path / "clean"
+    data.mkdir()
+    pl.DataFrame(synthetic_records()[:4]).write_parquet(data / "part-00000.parquet")
+    out = tmp_path / "adapter"
+    common = ["--max-steps", "1", "--batch-size", "2", "--eval-fraction", "0", "--lora-r", "2", "--max-seq-len", "48"]
+    assert main(["train", "--data", str(data), "--out", str(out), *common]) == 0
+    text = (out / "adapter_config.json").read_text()
+    assert json.loads(text)["base_model_name_or_path"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert str(tmp_path) not in text and "site-packages" not in text and '"/' not in text
+    capsys.readouterr()
+    assert main(["generate", "--adapter", str(out), "Add 2 and 3.", "--max-new-tokens", "3"]) == 0
+    assert capsys.readouterr().out.strip()
