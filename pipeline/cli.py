@@ -17,12 +17,15 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.ray_address and args.engine != "ray":
         raise InputError("--ray-address needs --engine ray")
+    config = load_config(args.config).with_benchmarks(args.decontaminate)
     if args.engine == "ray":
         from pipeline.engine_ray import run_ray
 
-        report = run_ray(args.inputs, args.out, load_config(args.config), export=args.export, address=args.ray_address)
+        if config.decontamination.benchmarks:
+            raise InputError("decontamination (--decontaminate, [decontamination] benchmarks) is not available with --engine ray yet")
+        report = run_ray(args.inputs, args.out, config, export=args.export, address=args.ray_address)
     else:
-        report = run(args.inputs, args.out, load_config(args.config), export=args.export)
+        report = run(args.inputs, args.out, config, export=args.export)
     print_summary(report, args.out)
     return 0
 
@@ -39,7 +42,7 @@ def _refresh(args: argparse.Namespace) -> int:
     from pipeline.refresh import refresh
     from pipeline.summary import print_refresh_summary
 
-    outcome = refresh(args.inputs, args.state, load_config(args.config))
+    outcome = refresh(args.inputs, args.state, load_config(args.config).with_benchmarks(args.decontaminate))
     if outcome.report is None:
         print(f"curate: {outcome.message}")
     else:
@@ -61,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, metavar="DIR", help="output directory (replaced atomically)")
     run.add_argument("--config", metavar="FILE", help="TOML config (default: built-in defaults, see config/default.toml)")
     run.add_argument("--export", choices=EXPORT_FORMATS, help="also write the clean set as Alpaca JSON or JSONL")
+    run.add_argument("--decontaminate", action="append", default=[], metavar="FILE",
+                     help="reject rows sharing a 13-word n-gram with this benchmark file (repeatable)")
     run.add_argument("--engine", choices=("local", "ray"), default="local", help="local (default) or ray: the same stages on a Ray cluster")
     run.add_argument("--ray-address", metavar="ADDR", help="with --engine ray: an existing cluster (auto, ray://host:10001); default: a local two-CPU instance for this run")
     run.set_defaults(func=_run)
@@ -73,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("inputs", nargs="+", metavar="INPUT", help="as for run")
     refresh.add_argument("--state", required=True, metavar="DIR", help="the state directory (created on first use)")
     refresh.add_argument("--config", metavar="FILE", help="TOML config; a change re-curates every row seen so far")
+    refresh.add_argument("--decontaminate", action="append", default=[], metavar="FILE",
+                         help="as for run; a new benchmark list re-curates every row seen so far")
     refresh.set_defaults(func=_refresh)
     add_train_commands(commands)
     return parser

@@ -17,6 +17,7 @@ from pipeline import columns as C
 from pipeline.config import Config
 from pipeline.dedup import dedup_report
 from pipeline.examples import clip, clipped
+from pipeline.stages.decontaminate import decontamination_report
 from rules import RULES
 from rules.language import language_counts
 from rules.length import token_report
@@ -153,6 +154,7 @@ def build_report(frame: pl.DataFrame, clean: pl.DataFrame, rejected: pl.DataFram
         "quarantine": quarantine_section(quarantine),
         "lengths": lengths_section(frame),
         "dedup": dedup_report(frame, config),
+        **({"decontamination": decontamination_report(frame, config)} if config.decontamination.benchmarks else {}),
         "timings_s": {name: round(seconds, 4) for name, seconds in timings.items()},
         "config": config.model_dump(mode="json"),
         "versions": versions(),

@@ -1,6 +1,6 @@
 """The pipeline, as one visible list of stages.
 
-    sources -> load -> validate -> normalise -> tokens -> rules -> dedup -> decide -> write -> report
+    sources -> load -> validate -> normalise -> tokens -> decontaminate -> rules -> dedup -> decide -> write -> report
 
 Each middle stage is a function ``pl.LazyFrame -> pl.LazyFrame``. The runner
 materialises the frame between stages so that the timings in the report are the
@@ -25,6 +25,7 @@ from pipeline.dedup import dedup
 from pipeline.load import expand_inputs, load_records
 from pipeline.normalise import normalise
 from pipeline.report import build_report
+from pipeline.stages.decontaminate import mark_benchmark_overlap
 from pipeline.summary import write_report_pages
 from pipeline.tokens import count_stage
 from pipeline.validate import validate
@@ -46,6 +47,7 @@ def stages(config: Config) -> list[tuple[str, Stage]]:
     return [
         ("normalise", normalise),
         ("tokens", partial(count_stage, config=config)),  # before rules: too_long and length_outlier read the counts
+        ("decontaminate", partial(mark_benchmark_overlap, config=config)),  # before rules: benchmark_overlap reads its columns
         ("rules", partial(apply_rules, config=config)),
         ("dedup", partial(dedup, config=config)),
         ("decide", partial(decide, config=config)),
@@ -62,7 +64,7 @@ class StageTimer:
         start = time.perf_counter()
         yield
         self.seconds[name] = time.perf_counter() - start
-        self.say(f"  {name:<10} {self.seconds[name]:7.2f} s")
+        self.say(f"  {name:<13} {self.seconds[name]:7.2f} s")
 
     def say(self, line: str) -> None:
         if not self.quiet:
