@@ -376,3 +376,34 @@ def test_real_benchmarks_planted_in_real_alpaca_rows():
         ("gsm8k_test", 0), ("gsm8k_test", 1), ("gsm8k_test", 2), ("humaneval", 0), ("humaneval", 1),
         ("alpaca_eval_davinci003", 100), ("alpaca_eval_davinci003", 101),
     ]
+
+
+LABELS = Path(__file__).resolve().parents[1] / "labels" / "decontamination.csv"
+
+
+def _real_records(dataset: str) -> list[dict]:
+    if dataset.startswith("t0_"):  # prompt/completion
+        lines = (REFERENCE / f"dev/{dataset}.jsonl").read_text().splitlines()
+        return [{"instruction": r["prompt"], "output": r["completion"]} for r in map(json.loads, filter(None, lines))]
+    path = REFERENCE / ("alpaca_5000.json" if dataset == "alpaca_5000" else f"dev/{dataset}.json")
+    rows = json.loads(path.read_text())
+    # GPTeacher names the output "response"; the loader's shape detection is not needed here.
+    return [{"instruction": r["instruction"], "input": r.get("input") or "", "output": r.get("output", r.get("response", ""))} for r in rows]
+
+
+@needs_reference(BENCHMARKS[1])
+@pytest.mark.parametrize("dataset", ["alpaca_5000", "code_alpaca_2k", "gpteacher_codegen", "t0_wiki_hop_generate_object", "t0_multi_news_summary"])
+def test_defaults_drop_exactly_the_rows_labelled_so(dataset):
+    """The matches read on the real data (labels/decontamination.csv, with a verdict
+    each): the defaults drop the rows labelled ``dropped_by_default`` and no other
+    row of the dataset, and no row labelled a coincidence."""
+    import csv
+
+    labels = [row for row in csv.DictReader(LABELS.open()) if row["dataset"] == dataset]
+    expected = sorted(int(row["row"]) for row in labels if row["dropped_by_default"] == "yes")
+    assert all(row["verdict"] != "coincidental" for row in labels if row["dropped_by_default"] == "yes")
+    frame = marked(_real_records(dataset), config_for(*BENCHMARKS))
+    fired = frame.filter(pl.col("fired"))
+    assert sorted(fired[C.ROW].to_list()) == expected
+    by_row = {int(row["row"]): (row["benchmark"], int(row["benchmark_row"])) for row in labels}
+    assert all(by_row[r] == (b, br) for r, b, br in fired.select(C.ROW, C.BENCHMARK, C.BENCHMARK_ROW).rows())
