@@ -71,14 +71,15 @@ def normalised(text: pl.Expr) -> pl.Expr:
     return text.str.to_lowercase().str.replace_all(_APOSTROPHE, "").str.replace_all(_NOT_WORD, " ").str.strip_chars()
 
 
-def ngram_hashes(texts: pl.LazyFrame, keys: list[str], text: str, ngram: int) -> pl.LazyFrame:
+def ngram_hashes(texts: pl.LazyFrame, keys: list[str], text: str, ngram: int, normalise: bool = True) -> pl.LazyFrame:
     """One row per word n-gram of ``text``: ``keys``, ``_pos`` (index of its first
     word) and ``_hash`` (u64). Texts of fewer than ``ngram`` words give none.
 
     The n-gram hash is computed on the exploded word column with plain shifts; the
     windows that run past the end of their text (into the next row) are filtered
-    out afterwards by position, which is far cheaper than shifting inside lists."""
-    words = normalised(pl.col(text)).str.split(" ")
+    out afterwards by position, which is far cheaper than shifting inside lists.
+    ``normalise=False``: ``text`` is already ``normalised`` (the regex is most of the cost)."""
+    words = (normalised(pl.col(text)) if normalise else pl.col(text)).str.split(" ")
     exploded = (
         texts.select(*keys, words.alias("_w"))
         .with_columns(pl.col("_w").list.len().alias("_n"), pl.int_ranges(0, pl.col("_w").list.len()).alias("_pos"))
@@ -273,13 +274,13 @@ _MATCH_COLUMNS = {C.ORDER: pl.UInt32, "_field": pl.String, "_bench": pl.UInt32, 
 
 
 def _ngram_matches(rows: pl.LazyFrame, table: pl.LazyFrame, settings: DecontaminationConfig) -> pl.LazyFrame:
-    """Per (row, field, benchmark text): the share of the text's n-grams the field
+    """``rows``: fields already ``normalised``. Per (row, field, benchmark text): the share of the text's n-grams the field
     holds, and the word span they cover in the field. A share rather than a count: a
     copied problem brings (nearly) all of its n-grams, a famous quote or a coding
     idiom shared with a long reference answer only a few of them."""
     found = []
     for field in C.FIELDS:
-        grams = ngram_hashes(rows, [C.ORDER], field, settings.ngram).join(table, on="_hash", how="inner")
+        grams = ngram_hashes(rows, [C.ORDER], field, settings.ngram, normalise=False).join(table, on="_hash", how="inner")
         found.append(grams.with_columns(pl.lit(field).alias("_field")))
     return (
         pl.concat(found)
@@ -297,7 +298,8 @@ def _ngram_matches(rows: pl.LazyFrame, table: pl.LazyFrame, settings: Decontamin
 
 
 def _short_matches(rows: pl.LazyFrame, shorts: pl.DataFrame) -> pl.LazyFrame:
-    """Short benchmark texts found whole, word-aligned, inside a field: "why the sky is
+    """``rows``: fields already ``normalised``. Short benchmark texts found whole,
+    word-aligned, inside a field: "why the sky is
     blue" in "Explain why the sky is blue using five adjectives". Their share is 1:
     the whole benchmark text is there."""
     if shorts.is_empty():
@@ -305,7 +307,7 @@ def _short_matches(rows: pl.LazyFrame, shorts: pl.DataFrame) -> pl.LazyFrame:
     phrases = shorts.get_column("phrase").unique().sort().to_list()
     found = []
     for field in C.FIELDS:
-        padded = pl.lit(" ") + normalised(pl.col(field)) + pl.lit(" ")
+        padded = pl.lit(" ") + pl.col(field) + pl.lit(" ")
         hits = (
             rows.select(C.ORDER, padded.alias("_text"))
             .filter(pl.col("_text").str.contains_any(phrases))
@@ -343,7 +345,8 @@ def best_matches(frame: pl.DataFrame, benchmarks: tuple[Benchmark, ...], setting
     """One row per contaminated row (``_order``): its best match, the largest share
     first (ties: benchmark order, benchmark row, field order, earliest span)."""
     ngrams, shorts = _match_tables(benchmarks)
-    rows = frame.lazy().select(pl.col(C.ORDER).cast(pl.UInt32), *C.FIELDS)
+    # Normalised once, read by both kinds of match.
+    rows = frame.lazy().select(pl.col(C.ORDER).cast(pl.UInt32), *(normalised(pl.col(f)).alias(f) for f in C.FIELDS)).collect().lazy()
     matches = pl.concat([_ngram_matches(rows, ngrams.lazy(), settings), _short_matches(rows, shorts)])
     field_rank = pl.col("_field").replace_strict({f: i for i, f in enumerate(C.FIELDS)}, return_dtype=pl.UInt8)
     names = {i: b.name for i, b in enumerate(benchmarks)}
