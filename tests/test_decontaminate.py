@@ -298,6 +298,10 @@ def test_run_rejects_planted_rows_with_their_benchmark(tmp_path, bench_file, rec
     assert example["benchmark_text"][example["benchmark_span"][0] : example["benchmark_span"][1]].startswith("Janet's ducks")
     on_disk = json.loads((tmp_path / "out" / "report.json").read_text())
     assert on_disk["decontamination"] == report["decontamination"]
+    page = (tmp_path / "out" / "report.html").read_text()
+    section = page[page.index('id="decontamination"'):].split("</section>")[0]
+    assert "<mark>Janet&#x27;s ducks lay 16 eggs" in section and "bench row 0" in section
+    assert "Benchmark overlap (rows matched): bench 2." in (tmp_path / "out" / "report.md").read_text()
 
 
 def test_run_without_benchmarks_writes_no_benchmark_columns(tmp_path, record):
