@@ -16,6 +16,10 @@ edits, one word changed in a field of 25 words or more), conflicting outputs
 be kept. Real Alpaca text is not used: its own unlabelled duplicates would make
 precision and recall unmeasurable.
 
+The decontamination section uses real text instead (``real_text_corpus``: the
+Alpaca sample and the dev/ sets of ../shared/data with reworded copies), because
+what it measures, matching real text against real benchmarks, needs real words.
+
 The pipeline runs in a child process so that its peak resident memory
 (``VmHWM``) is its own, not the benchmark's. Targets are printed PASS or
 MISS; the exit status does not depend on them.
