@@ -22,7 +22,7 @@ def _config(args: argparse.Namespace):
     mapping: dict[str, str] = {}
     for given in args.map or []:
         mapping.update(parse_map(given))
-    return with_field_map(load_config(args.config), mapping)
+    return with_field_map(load_config(args.config), mapping).with_benchmarks(args.decontaminate)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -31,12 +31,15 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.ray_address and args.engine != "ray":
         raise InputError("--ray-address needs --engine ray")
+    config = _config(args)
     if args.engine == "ray":
         from pipeline.engines.ray import run_ray
 
-        report = run_ray(args.inputs, args.out, _config(args), export=args.export, address=args.ray_address)
+        if config.decontamination.benchmarks:
+            raise InputError("decontamination (--decontaminate, [decontamination] benchmarks) is not available with --engine ray yet")
+        report = run_ray(args.inputs, args.out, config, export=args.export, address=args.ray_address)
     else:
-        report = run(args.inputs, args.out, _config(args), export=args.export)
+        report = run(args.inputs, args.out, config, export=args.export)
     print_summary(report, args.out)
     return 0
 
@@ -147,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--map", action="append", metavar="FIELD=KEY,...", help=MAP_HELP)
     run.add_argument("--export", action="append", choices=EXPORT_FORMATS, metavar="FORMAT",
                      help=f"also write the clean set as {', '.join(EXPORT_FORMATS)} (repeatable)")
+    run.add_argument("--decontaminate", action="append", default=[], metavar="FILE",
+                     help="reject rows sharing a 13-word n-gram with this benchmark file (repeatable)")
     run.add_argument("--engine", choices=("local", "ray"), default="local", help="local (default) or ray: the same stages on a Ray cluster")
     run.add_argument("--ray-address", metavar="ADDR", help="with --engine ray: an existing cluster (auto, ray://host:10001); default: a local two-CPU instance for this run")
     run.set_defaults(func=_run)
@@ -160,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--state", required=True, metavar="DIR", help="the state directory (created on first use)")
     refresh.add_argument("--config", metavar="FILE", help="TOML config; a change re-curates every row seen so far")
     refresh.add_argument("--map", action="append", metavar="FIELD=KEY,...", help=MAP_HELP)
+    refresh.add_argument("--decontaminate", action="append", default=[], metavar="FILE",
+                         help="as for run; a new benchmark list re-curates every row seen so far")
     refresh.set_defaults(func=_refresh)
     add_train_commands(commands)
     return parser

@@ -17,8 +17,13 @@ ERROR = "_error"  # quarantine: what was wrong
 CLUSTER = "_cluster"  # duplicate cluster id
 DUPLICATE_OF = "_duplicate_of"  # survivor's lineage {_source, _row}
 DEDUP_REASON = "_dedup_reason"  # internal: exact_duplicate, near_duplicate, ...
+BENCHMARK = "_benchmark"  # decontamination: name of the benchmark the row shares text with
+BENCHMARK_ROW = "_benchmark_row"  # decontamination: that benchmark's row (0-based record index)
+BENCHMARK_FIELD = "_benchmark_field"  # internal: the row's field holding the shared text
+BENCHMARK_SPAN = "_benchmark_span"  # internal: [first, end) word index of the shared text in that field
 
-RESERVED = frozenset({SOURCE, ROW, ORDER, REPAIRS, FLAGS, REASONS, RAW, ERROR, CLUSTER, DUPLICATE_OF, DEDUP_REASON})
+RESERVED = frozenset({SOURCE, ROW, ORDER, REPAIRS, FLAGS, REASONS, RAW, ERROR, CLUSTER, DUPLICATE_OF, DEDUP_REASON,
+                      BENCHMARK, BENCHMARK_ROW, BENCHMARK_FIELD, BENCHMARK_SPAN})
 
 RULE_PREFIX = "_rule_"  # internal: one boolean column per rule, True = problem
 

@@ -123,6 +123,62 @@ class FieldsConfig(_Strict):
         return {name: key for name, key in self.model_dump().items() if key is not None}
 
 
+def benchmark_name(path: Path) -> str:
+    """The file name without its format and compression suffixes: humaneval.jsonl.gz -> humaneval."""
+    name = path.name
+    for suffix in (".gz", ".zst", ".json", ".jsonl", ".ndjson", ".parquet", ".csv"):
+        name = name.removesuffix(suffix)
+    return name or path.name
+
+
+class DecontaminationConfig(_Strict):
+    benchmarks: list[Annotated[str, Field(min_length=1)]] = []
+    """Benchmark files (any file the loaders read, in any shape): rows sharing text with
+    one are rejected as ``benchmark_overlap``. ``--decontaminate FILE`` adds to this list.
+    Relative paths are read from the working directory. Every string field of a
+    benchmark row is benchmark text."""
+
+    names: dict[str, Annotated[str, Field(min_length=1)]] = {}
+    """Name of a benchmark in the report and in rejected/'s ``_benchmark``, keyed by its
+    path as listed or by its default name (the file name without suffixes:
+    humaneval.jsonl.gz is "humaneval")."""
+
+    ngram: Annotated[int, Field(ge=3, le=64)] = 13
+    """Words per n-gram (13, as GPT-3, Llama 2 and NeMo Curator use): long enough that a
+    shared n-gram is a shared problem, not a common phrase ("Write a Python function
+    that takes a list of" is 9 words)."""
+
+    min_overlap: Fraction = 0.5
+    """Least share of one benchmark text's distinct n-grams that one field of the row
+    must hold. A copied problem brings nearly all its n-grams, even recased, re-spaced
+    or inside a longer prompt; a joke, a famous quote or a coding idiom shared with a
+    long reference answer or canonical solution brings a few (at most 0.40 of them in
+    every such match read on the real data, see labels/decontamination/matches.csv)."""
+
+    short_min_words: Annotated[int, Field(ge=1)] = 5
+    """Benchmark texts shorter than ``ngram`` words match when their whole normalised
+    text appears in a field, if they have at least this many words; shorter ones
+    (HumanEval's entry point "add", AlpacaEval's dataset label) are ignored, and so
+    are short texts of several lines or indented (code: C++'s hello world, Euclid's
+    loop), which many programs contain."""
+
+    @model_validator(mode="after")
+    def _names_are_distinct(self) -> "DecontaminationConfig":
+        if len(set(self.benchmarks)) != len(self.benchmarks):
+            raise ValueError("decontamination.benchmarks lists a file twice")
+        missing = [path for path in self.benchmarks if not Path(path).is_file()]
+        if missing:  # fail before any work, not after loading the corpus
+            raise ValueError(f"benchmark file not found: {', '.join(missing)}")
+        names = [self.name_of(path) for path in self.benchmarks]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"two benchmarks are named {', '.join(twice)}; name them in decontamination.names")
+        return self
+
+    def name_of(self, path: str) -> str:
+        return self.names.get(path) or self.names.get(benchmark_name(Path(path))) or benchmark_name(Path(path))
+
+
 class Config(_Strict):
     severity: dict[str, Severity] = {}
     """Per-rule override of the rule's default severity: "drop", "flag" or "off"."""
@@ -132,6 +188,9 @@ class Config(_Strict):
     output: OutputConfig = OutputConfig()
     tokens: TokenConfig = TokenConfig()
     fields: FieldsConfig = FieldsConfig()
+
+
+    decontamination: DecontaminationConfig = DecontaminationConfig()
 
     @field_validator("severity")
     @classmethod
@@ -145,14 +204,29 @@ class Config(_Strict):
     def _rules_know_the_sequence_length(self) -> "Config":
         # too_long reads the one max_seq_len setting, which lives in [tokens].
         self.rules = self.rules.with_max_seq_len(self.tokens.max_seq_len)
+        self.rules = self.rules.with_decontamination(bool(self.decontamination.benchmarks))
         return self
+
+    def with_benchmarks(self, paths: list[str]) -> "Config":
+        """This config with ``paths`` (``--decontaminate``) added to its benchmarks."""
+        if not paths:
+            return self
+        data = self.model_dump(mode="json")
+        data["decontamination"]["benchmarks"] += [p for p in paths if p not in data["decontamination"]["benchmarks"]]
+        try:
+            return Config.model_validate(data)
+        except ValidationError as error:
+            raise InputError(f"--decontaminate: {error.errors()[0]['msg'].removeprefix('Value error, ')}") from None
 
     def severity_of(self, rule_name: str) -> Severity:
         return self.severity.get(rule_name, RULES[rule_name].severity)
 
     def active_rules(self) -> list[str]:
         """Rule names that run, in a stable order."""
-        return [name for name in sorted(RULES) if self.severity_of(name) is not Severity.OFF]
+        return [
+            name for name in sorted(RULES)
+            if self.severity_of(name) is not Severity.OFF and RULES[name].applies(self.rules)
+        ]
 
 
 def with_field_map(config: Config, mapping: dict[str, str]) -> Config:

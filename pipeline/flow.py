@@ -1,6 +1,6 @@
 """The pipeline, declared once: the stages every engine walks, in order.
 
-    sources -> load -> validate -> [ normalise -> tokens -> rules -> dedup -> decide ] -> write -> report
+    sources -> load -> validate -> [ normalise -> tokens -> decontaminate -> rules -> dedup -> decide ] -> write -> report
 
 Load and validate turn sources into rows (and quarantine); the stages in
 ``STAGES`` judge the rows; publishing writes them. The local engine, refresh and
@@ -27,6 +27,7 @@ from pipeline.config import Config
 from pipeline.dedup.dedup import dedup, dedup_facts
 from pipeline.report.model import Facts
 from pipeline.stages.decide import decide, decision_facts
+from pipeline.stages.decontaminate import decontamination_facts, mark_benchmark_overlap
 from pipeline.stages.normalise import normalise, normalise_facts
 from pipeline.stages.rules import apply_rules, rule_facts
 from pipeline.stages.tokens import count_stage, token_facts
@@ -102,6 +103,7 @@ LENGTH_STATISTICS = CorpusFact("length statistics", length_histogram, _with_outl
 STAGES: tuple[Stage, ...] = (
     Stage("normalise", normalise, normalise_facts),
     Stage("tokens", count_stage, token_facts),  # before rules: too_long and length_outlier read the counts
+    Stage("decontaminate", mark_benchmark_overlap, decontamination_facts),  # before rules: benchmark_overlap reads its columns
     Stage("rules", apply_rules, rule_facts, needs=LENGTH_STATISTICS),
     Stage("dedup", dedup, dedup_facts, corpus_wide=True),  # after rules: the best row of a cluster survives
     Stage("decide", decide, decision_facts),

@@ -29,6 +29,12 @@ class Rule:
     build: Callable[..., pl.Expr]
     takes_params: bool
     highlight: str | None = None  # regex marking the offending span in report examples
+    when: Callable[..., bool] | None = None  # given the rule parameters: does the rule run at all
+
+    def applies(self, params) -> bool:
+        """False for a rule that has nothing to judge under these parameters
+        (benchmark_overlap without benchmarks): it is left out, not reported as 0."""
+        return self.when is None or bool(self.when(params))
 
     def expr(self, params) -> pl.Expr:
         """The rule's expression; a null result (null field) counts as not firing."""
@@ -43,12 +49,14 @@ RULES: dict[str, Rule] = {}
 LEAD_IN = r"(?:\s*(?:please|kindly|now|task|can you|could you|would you|you need to|i need you to|i want you to)\b[\s,:]*)*"
 
 
-def rule(severity: Severity, highlight: str | None = None) -> Callable[[Callable[..., pl.Expr]], Callable[..., pl.Expr]]:
+def rule(severity: Severity, highlight: str | None = None,
+         when: Callable[..., bool] | None = None) -> Callable[[Callable[..., pl.Expr]], Callable[..., pl.Expr]]:
     """Register a rule. The function may take one argument, the rule parameters
     (``rules.params.RuleParams``), when it needs thresholds from the config.
 
     ``highlight`` is an optional regex (in the common subset of Python, Rust and
     JavaScript syntax) that marks the offending span when the report shows examples.
+    ``when`` (given the rule parameters) says whether the rule runs at all.
     """
 
     def register(build: Callable[..., pl.Expr]) -> Callable[..., pl.Expr]:
@@ -59,7 +67,7 @@ def rule(severity: Severity, highlight: str | None = None) -> Callable[[Callable
         if not description:
             raise ValueError(f"rule {name!r} needs a docstring: it is shown in the report")
         takes_params = len(inspect.signature(build).parameters) == 1
-        RULES[name] = Rule(name, severity, description, build, takes_params, highlight)
+        RULES[name] = Rule(name, severity, description, build, takes_params, highlight, when)
         return build
 
     return register

@@ -1,5 +1,5 @@
 """Length rules, read from the token columns the tokens stage adds
-(``pipeline/tokens.py``): ``too_long`` and ``length_outlier``.
+(``pipeline/stages/tokens.py``): ``too_long`` and ``length_outlier``.
 
 Also the report's ``tokens`` section: percentiles, the share of rows training
 would truncate at common sequence lengths, log-spaced histograms, and the

@@ -55,6 +55,8 @@ class RuleParams(BaseModel):
     # length_outlier: per field (median, MAD) of log1p(tokens) measured over the
     # whole run beforehand (the Ray engine's aggregate pass); None: measured in-frame.
     _outlier_centres: dict | None = PrivateAttr(default=None)
+    # benchmark_overlap: whether any benchmark was given (``[decontamination]``).
+    _decontaminating: bool = PrivateAttr(default=False)
 
     @property
     def max_seq_len(self) -> int:
@@ -65,6 +67,16 @@ class RuleParams(BaseModel):
     def with_max_seq_len(self, max_seq_len: int) -> "RuleParams":
         copy = self.model_copy()
         copy._max_seq_len = max_seq_len
+        return copy
+
+    @property
+    def decontaminating(self) -> bool:
+        """benchmark_overlap runs only when benchmarks were given."""
+        return self._decontaminating
+
+    def with_decontamination(self, on: bool) -> "RuleParams":
+        copy = self.model_copy()
+        copy._decontaminating = on
         return copy
 
     @property

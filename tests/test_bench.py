@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import polars as pl
@@ -98,3 +99,37 @@ def test_refresh_section_times_a_refresh_and_a_full_run(tmp_path, capsys):
     assert result["refresh_s"] > 0 and result["full_s"] > 0
     assert (tmp_path / "refresh_state" / "CURRENT").read_text().strip() == "2"
     assert "refresh adding 100 rows" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- the real-text corpus
+
+
+def test_real_text_corpus_is_skipped_without_the_shared_data(tmp_path):
+    assert bench.real_text_corpus(tmp_path / "c.jsonl", data=tmp_path / "absent") is None
+    assert not (tmp_path / "c.jsonl").exists()
+
+
+@pytest.mark.skipif(not (bench.SHARED_DATA / "dev" / "gsm8k_test.jsonl").exists(), reason="reference data not present")
+def test_real_text_corpus_holds_every_real_record_and_reworded_copies(tmp_path):
+    base = bench.real_records()
+    path = bench.real_text_corpus(tmp_path / "c.jsonl", least_rows=2 * len(base) + 1, least_bytes=1)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(records) == 3 * len(base)  # rows rounded up to whole copies
+    assert all(set(r) == {"instruction", "input", "output"} for r in records)
+    as_tuples = [tuple(r.values()) for r in records]
+    originals = {tuple(r.values()) for r in base}
+    assert originals <= set(as_tuples)  # every real record once, as it was
+    reworded = [t for t in as_tuples if t not in originals]
+    assert len(reworded) > len(base)  # most copies differ from their original
+    # a reworded copy stays a near duplicate: its words are nearly those of one original
+    sample = reworded[0]
+    words = set(" ".join(sample).lower().split())
+    assert any(len(words & set(" ".join(o).lower().split())) >= 0.8 * len(words) for o in originals)
+    assert path.read_bytes() == bench.real_text_corpus(tmp_path / "again.jsonl", least_rows=2 * len(base) + 1, least_bytes=1).read_bytes()
+
+
+def test_real_text_corpus_reaches_the_size_asked_for(tmp_path):
+    if not (bench.SHARED_DATA / "alpaca_5000.json").exists():
+        pytest.skip("reference data not present")
+    path = bench.real_text_corpus(tmp_path / "c.jsonl", least_rows=1, least_bytes=20_000_000)
+    assert path.stat().st_size >= 20_000_000

@@ -48,7 +48,7 @@ def test_the_local_engine_times_every_stage_in_the_declared_order(tmp_path):
 
 
 def test_the_stage_list_reads_in_the_documented_order():
-    assert [stage.name for stage in STAGES] == ["normalise", "tokens", "rules", "dedup", "decide"]
+    assert [stage.name for stage in STAGES] == ["normalise", "tokens", "decontaminate", "rules", "dedup", "decide"]
     assert [stage.name for stage in STAGES if stage.corpus_wide] == ["dedup"]
 
 

@@ -1,6 +1,6 @@
 """The one prompt template, and the one way a record becomes a training sequence.
 
-Curation counts tokens (``pipeline/tokens.py``) and training encodes records
+Curation counts tokens (``pipeline/stages/tokens.py``) and training encodes records
 (``train/data.py``) through this module only, so "fits in max_seq_len" means the
 same thing on both sides:
 

@@ -66,6 +66,8 @@ def fingerprint(config: Config) -> str:
     """sha256 of the canonical JSON of everything that judges a row (not the
     output settings: shard size and compression change no decision)."""
     judging = config.model_dump(mode="json", include={"severity", "rules", "dedup", "tokens"})
+    if config.decontamination.benchmarks:  # only then, so states curated before keep their fingerprint
+        judging["decontamination"] = config.decontamination.model_dump(mode="json")
     return hashlib.sha256(json.dumps(judging, sort_keys=True).encode()).hexdigest()
 
 

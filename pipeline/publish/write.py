@@ -39,7 +39,9 @@ def clean_columns(frame: pl.DataFrame) -> list[str]:
 
 
 def rejected_columns(frame: pl.DataFrame) -> list[str]:
-    return [*clean_columns(frame), C.REASONS, C.CLUSTER, C.DUPLICATE_OF]
+    # The benchmark match columns exist only in a run with --decontaminate.
+    benchmark = [c for c in (C.BENCHMARK, C.BENCHMARK_ROW) if c in frame.columns]
+    return [*clean_columns(frame), C.REASONS, C.CLUSTER, C.DUPLICATE_OF, *benchmark]
 
 
 def write_shards(frame: pl.DataFrame, directory: Path, output: OutputConfig, first: int = 0) -> list[Path]:

@@ -20,6 +20,7 @@ from pipeline.config import Config
 from pipeline.dedup.dedup import CONFLICTING, EXACT, NEAR, REASONS, band_shape
 from pipeline.report.model import EXAMPLE_CLUSTERS, DedupFacts, FiredRule, NormaliseFacts, RunFacts, ValueCounts
 from rules import RULES
+from pipeline.stages.decontaminate import decontamination_section
 from rules.measured import measured_precision
 from rules.length import TOKEN_FIELDS, token_column, token_report
 
@@ -157,6 +158,7 @@ class Report(BaseModel):
     quarantine: dict
     lengths: dict
     dedup: dict
+    decontamination: dict | None = None  # only with benchmarks (--decontaminate)
     timings_s: dict[str, float]
     config: dict
     versions: dict[str, str]
@@ -164,8 +166,9 @@ class Report(BaseModel):
 
     def as_json(self) -> dict:
         data = self.model_dump(mode="json")
-        if data["refresh"] is None:
-            del data["refresh"]
+        for optional in ("refresh", "decontamination"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
 
@@ -193,6 +196,7 @@ def build_report(facts: RunFacts, config: Config, timings: dict[str, float], inp
                     "examples": facts.quarantine.examples},
         lengths=lengths_section(facts.normalise),
         dedup=dedup_section(facts.dedup, config),
+        decontamination=decontamination_section(facts.decontaminate, config),
         timings_s={name: round(seconds, 4) for name, seconds in timings.items()},
         config=config.model_dump(mode="json"),
         versions=versions(),

@@ -40,6 +40,7 @@ SECTIONS = [
     ("lengths", "Lengths and tokens"),
     ("languages", "Languages"),
     ("dedup", "Duplicates"),
+    ("decontamination", "Benchmark contamination"),
     ("quarantine", "Quarantine"),
     ("shapes", "Input shapes and field mappings"),
     ("refresh", "Refresh"),
@@ -666,6 +667,28 @@ def dedup_section(report: dict) -> str:
     return "".join(parts)
 
 
+def decontamination_section(report: dict) -> str:
+    """Each benchmark with its matched rows; examples with the shared words marked
+    on both sides (the offsets come from the report, computed by the stage)."""
+    data = report.get("decontamination")
+    if data is None:
+        return note("No benchmark was given (--decontaminate FILE): contamination was not checked.")
+    rows = [(f"{b['name']} ({fmt_int(b['benchmark_rows'])} rows)", b["matched_rows"]) for b in data["benchmarks"]]
+    parts = [f'<p class="headline">Rows sharing at least {fmt_share(data["min_overlap"])} of a benchmark text\'s '
+             f'{data["ngram"]}-word n-grams, or a short benchmark text whole, are rejected as benchmark_overlap.</p>',
+             simple_table(["benchmark", "rows matched"], rows, cls="decontamination")]
+    for benchmark in data["benchmarks"]:
+        for example in benchmark["examples"]:
+            span = [tuple(example["span"])] if example.get("span") else []
+            theirs = [tuple(example["benchmark_span"])] if example.get("benchmark_span") else []
+            parts.append(
+                f'<div class="ex">{location(example)} · {escape(example["field"])}\n'
+                f'{field_line("row", example["text"], span, SNIPPET_CHARS)}\n'
+                f'{field_line(escape(benchmark["name"]) + " row " + str(example["benchmark_row"]), example["benchmark_text"], theirs, SNIPPET_CHARS)}</div>'
+            )
+    return "".join(parts)
+
+
 def quarantine_section(report: dict) -> str:
     quarantine = report.get("quarantine")
     if quarantine is None:
@@ -757,6 +780,7 @@ RENDERERS = {
     "lengths": lengths_section,
     "languages": languages_section,
     "dedup": dedup_section,
+    "decontamination": decontamination_section,
     "quarantine": quarantine_section,
     "shapes": shapes_section,
     "refresh": refresh_section,
@@ -766,7 +790,7 @@ RENDERERS = {
 
 # Sections whose data other stages add; the stage's key may be missing or, in a
 # report.json written by another version, shaped differently.
-OPTIONAL = {"lengths", "languages", "dedup", "shapes", "refresh"}
+OPTIONAL = {"lengths", "languages", "dedup", "decontamination", "shapes", "refresh"}
 
 
 def section_body(key: str, report: dict) -> str:

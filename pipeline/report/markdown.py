@@ -80,6 +80,14 @@ def dedup(report: dict) -> list[str]:
     return [f"Duplicates: {fmt_int(data.get('clusters', 0))} clusters; removed {parts}.", ""]
 
 
+def decontamination(report: dict) -> list[str]:
+    data = report.get("decontamination")
+    if not data:
+        return []
+    parts = ", ".join(f"{b['name']} {fmt_int(b['matched_rows'])}" for b in data["benchmarks"])
+    return [f"Benchmark overlap (rows matched): {parts}.", ""]
+
+
 def quarantine(report: dict) -> list[str]:
     data = report.get("quarantine") or {}
     if not data.get("count"):
@@ -118,6 +126,6 @@ def footer(report: dict) -> list[str]:
 def render_markdown(report: dict) -> str:
     sources = ", ".join(f"`{short_source(str(p))}`" for p in report.get("inputs", [])[:5])
     lines = [f"## Data-quality report: {sources}", ""]
-    for part in (flow, rules, tokens, languages, dedup, quarantine, shapes, refresh, footer):
+    for part in (flow, rules, tokens, languages, dedup, decontamination, quarantine, shapes, refresh, footer):
         lines += part(report)
     return "\n".join(lines).rstrip() + "\n"

@@ -99,12 +99,23 @@ class QuarantineFacts(Facts):
     examples: Annotated[list[dict], first(10)] = Field(default_factory=list)
 
 
+class BenchmarkFacts(Facts):
+    matched_rows: int = 0
+    benchmark_rows: dict[int, int] = Field(default_factory=dict)  # benchmark row -> rows of ours that match it
+    examples: Annotated[list[dict], first(5)] = Field(default_factory=list)
+
+
+class DecontaminationFacts(Facts):
+    benchmarks: dict[str, BenchmarkFacts] = Field(default_factory=dict)  # benchmark name -> its matches
+
+
 class RunFacts(Facts):
     """Everything the report shows about the rows: one field per stage that hands facts."""
 
     quarantine: QuarantineFacts = Field(default_factory=QuarantineFacts)
     normalise: NormaliseFacts = Field(default_factory=NormaliseFacts)
     tokens: TokenFacts = Field(default_factory=TokenFacts)
+    decontaminate: DecontaminationFacts = Field(default_factory=DecontaminationFacts)
     rules: RuleFacts = Field(default_factory=RuleFacts)
     dedup: DedupFacts = Field(default_factory=DedupFacts)
     decide: DecideFacts = Field(default_factory=DecideFacts)

@@ -319,6 +319,8 @@ def test_every_rule_has_a_firing_and_a_quiet_case():
     tables = [(name, expected) for name, *_, expected in CASES] + [(name, expected) for name, _, _, expected in TOKEN_CASES]
     covered = {(name, expected) for name, expected in tables}
     covered |= {("length_outlier", True), ("length_outlier", False), ("repetition", True), ("repetition", False)}
+    # benchmark_overlap reads the decontamination stage's column: its cases are in test_decontaminate.py
+    covered |= {("benchmark_overlap", True), ("benchmark_overlap", False)}
     missing = [(name, expected) for name in RULES for expected in (True, False) if (name, expected) not in covered]
     assert not missing
 
@@ -343,8 +345,9 @@ def test_highlight_points_at_something_in_a_firing_record(name, instruction, inp
 
 def test_rules_on_null_fields_do_not_fire():
     frame = pl.DataFrame(
-        {"instruction": ["Say hi."], "input": [None], "output": ["Hi."], **{f"_tokens_{f}": [1] for f in ("instruction", "input", "output", "prompt", "total")}},
-        schema_overrides={"input": pl.String},
+        {"instruction": ["Say hi."], "input": [None], "output": ["Hi."], **{f"_tokens_{f}": [1] for f in ("instruction", "input", "output", "prompt", "total")},
+         "_benchmark": [None]},  # the decontamination stage's column: null where no benchmark matched
+        schema_overrides={"input": pl.String, "_benchmark": pl.String},
     )
     fired = frame.select(RULES[name].expr(PARAMS).alias(name) for name in sorted(RULES)).row(0, named=True)
     assert not any(fired.values()), fired
