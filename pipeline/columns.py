@@ -1,7 +1,8 @@
 """Column names shared by the stages.
 
-Columns starting with an underscore belong to the pipeline; everything else is the
-user's data and passes through untouched.
+The names below, and those starting with ``INTERNAL_PREFIXES``, belong to the
+pipeline; everything else is the user's data and passes through untouched, also a
+user's own ``_id`` or ``_meta``.
 """
 
 FIELDS = ("instruction", "input", "output")
@@ -21,6 +22,18 @@ DEDUP_REASON = "_dedup_reason"  # internal: exact_duplicate, near_duplicate, ...
 RESERVED = frozenset({SOURCE, ROW, ORDER, REPAIRS, FLAGS, REASONS, RAW, ERROR, CLUSTER, DUPLICATE_OF, DEDUP_REASON})
 
 RULE_PREFIX = "_rule_"  # internal: one boolean column per rule, True = problem
+
+# What a curate run writes beside the user's fields in clean/ and rejected/: a
+# record carrying the clean/ ones comes from a curated set being curated again.
+BOOKKEEPING = (SOURCE, ROW, REPAIRS, FLAGS, REASONS, CLUSTER, DUPLICATE_OF)
+CURATED_MARK = frozenset({SOURCE, ROW, REPAIRS, FLAGS})
+# Temporary columns of the stages and of refresh's index.
+INTERNAL = frozenset({"_seen", "_status", "_content", "_prompt", "_bands"})
+INTERNAL_PREFIXES = (RULE_PREFIX, "_tokens_", "_nfc_", "_invisible_chars_", "_whitespace_")
+
+
+def is_pipeline_column(name: str) -> bool:
+    return name in RESERVED or name in INTERNAL or name.startswith(INTERNAL_PREFIXES)
 
 
 def rule_column(name: str) -> str:

@@ -27,7 +27,7 @@ EXPORT_FORMATS = ("alpaca-json", "alpaca-jsonl")
 
 def user_columns(frame: pl.DataFrame) -> list[str]:
     """The input's own fields: instruction, input, output, then extras in input order."""
-    extras = [c for c in frame.columns if not c.startswith("_") and c not in C.FIELDS]
+    extras = [c for c in frame.columns if not C.is_pipeline_column(c) and c not in C.FIELDS]
     return [*C.FIELDS, *extras]
 
 

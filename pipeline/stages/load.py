@@ -8,7 +8,6 @@ rows in always equals clean + rejected + quarantined.
 
 from __future__ import annotations
 
-import glob
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Callable, Iterator
 import polars as pl
 
 from pipeline.errors import InputError
+from pipeline.stages.sources import resolve_sources
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".csv")
 HUB_PREFIX = "hf:"
@@ -31,51 +31,22 @@ class RawRecord:
     parse_error: str | None = None
 
 
-def expand_inputs(inputs: list[str]) -> list[str]:
-    """Resolve globs and directories into a sorted, de-duplicated list of sources.
+def expand_inputs(inputs: list[str], exclude: list[str] = ()) -> list[str]:
+    """Resolve globs and directories into a list of sources, each file once (see
+    ``sources``); ``exclude`` names what the command writes, never read as input.
 
     A directory saved by ``datasets.save_to_disk`` is one source; any other
     directory contributes every supported file below it.
     """
-    sources: list[str] = []
-    for given in inputs:
-        if given.startswith(HUB_PREFIX):
-            sources.append(given)
-            continue
-        path = Path(given)
-        if path.is_dir():
-            found = [given] if _is_saved_dataset(path) else _files_below(path)
-            if not found:
-                raise InputError(f"no {', '.join(SUFFIXES)} files in directory {given}")
-            sources.extend(found)
-        elif path.exists():
-            sources.append(given)
-        elif glob.has_magic(given):
-            matches = sorted(m for m in glob.glob(given, recursive=True) if Path(m).is_file() or Path(m).is_dir())
-            if not matches:
-                raise InputError(f"no files match {given}")
-            sources.extend(expand_inputs(matches))
-        else:
-            raise InputError(f"input not found: {given}")
-    return list(dict.fromkeys(sources))
+    return resolve_sources(inputs, is_supported_file, _is_saved_dataset, exclude, ", ".join(SUFFIXES))
+
+
+def is_supported_file(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES
 
 
 def _is_saved_dataset(path: Path) -> bool:
     return (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists()
-
-
-def _files_below(directory: Path) -> list[str]:
-    """Supported files below ``directory``, sorted; saved datasets count as one source
-    (their own .json files are metadata, not records); hidden entries are skipped."""
-    found: list[str] = []
-    for entry in sorted(directory.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            found.extend([str(entry)] if _is_saved_dataset(entry) else _files_below(entry))
-        elif entry.suffix.lower() in SUFFIXES:
-            found.append(str(entry))
-    return found
 
 
 def read_source(source: str) -> Iterator[RawRecord]:
