@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 import polars as pl
 
 from pipeline.errors import InputError
+from pipeline.stages import recover
 from pipeline.stages.sources import resolve_sources
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".csv")
@@ -29,6 +30,7 @@ class RawRecord:
     value: Any  # the parsed record; None when it did not parse
     raw: str  # the record's text as read (kept for quarantine)
     parse_error: str | None = None
+    repairs: tuple[str, ...] = ()  # made while reading (invalid UTF-8), before normalise
 
 
 def expand_inputs(inputs: list[str], exclude: list[str] = ()) -> list[str]:
@@ -63,15 +65,17 @@ def read_source(source: str) -> Iterator[RawRecord]:
         raise InputError(f"{source}: unsupported file type {suffix or '(none)'}; expected one of {', '.join(SUFFIXES)}")
     try:
         if suffix == ".json":
-            yield from _read_json_array(source, path.read_bytes())
+            yield from _read_json_array(source, recover.as_utf8(path.read_bytes()))
         elif suffix in (".jsonl", ".ndjson"):
-            yield from _read_json_lines(source, path.read_bytes())
+            yield from _read_json_lines(source, recover.as_utf8(path.read_bytes()))
         elif suffix == ".parquet":
             yield from _read_table(source, _read_parquet(path))
         else:
-            yield from _read_table(source, _read_csv(path))
+            yield from _read_csv_source(source, recover.as_utf8(path.read_bytes()))
     except PermissionError:
         raise InputError(f"cannot read {source}: permission denied") from None
+    except OSError as error:
+        raise InputError(f"cannot read {source}: {error.strerror or error}") from None
 
 
 def _decode(data: bytes) -> str:
@@ -81,14 +85,21 @@ def _decode(data: bytes) -> str:
 
 
 def _read_json_array(source: str, data: bytes) -> Iterator[RawRecord]:
-    text = _decode(data).lstrip("\ufeff")
+    text, replaced = recover.decode(data)
+    text = text.lstrip("\ufeff")
     if not text.strip():
         return  # an empty file is an empty, valid source
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
+        if error.msg == "Extra data" and text.lstrip().startswith("{"):
+            yield from _read_json_lines(source, data)  # JSON Lines in a file named .json
+            return
         # The file as a whole is one unparseable record: record 0 of that source.
         yield RawRecord(source, 0, None, _clip(text), f"file is not valid JSON: {error}")
+        return
+    except RecursionError:
+        yield from _read_json_items(source, text, replaced)
         return
     if isinstance(parsed, dict) and len(parsed) == 1 and isinstance(next(iter(parsed.values())), list):
         parsed = next(iter(parsed.values()))  # {"data": [...]} wrappers are common
@@ -96,19 +107,42 @@ def _read_json_array(source: str, data: bytes) -> Iterator[RawRecord]:
         yield RawRecord(source, 0, None, _clip(text), f"expected a JSON array of records, found {type(parsed).__name__}")
         return
     for index, value in enumerate(parsed):
-        yield RawRecord(source, index, value, "")
+        yield RawRecord(source, index, value, "", repairs=_replaced_in(value, replaced))
+
+
+def _replaced_in(value, replaced: bool) -> tuple[str, ...]:
+    """A file-wide decode cannot say which record held the invalid bytes: those
+    whose text now holds U+FFFD did."""
+    if replaced and "\ufffd" in json.dumps(value, ensure_ascii=False, default=str):
+        return (recover.INVALID_UTF8,)
+    return ()
+
+
+def _read_json_items(source: str, text: str, replaced: bool) -> Iterator[RawRecord]:
+    """An array with an element too deep for the parser: every other element still counts."""
+    try:
+        items = list(recover.json_array_items(text))
+    except (ValueError, RecursionError) as error:
+        yield RawRecord(source, 0, None, _clip(text), f"file is not valid JSON: {recover.TOO_DEEP} ({error})")
+        return
+    for index, (value, raw, error) in enumerate(items):
+        yield RawRecord(source, index, value, _clip(raw), error, repairs=_replaced_in(value, replaced))
 
 
 def _read_json_lines(source: str, data: bytes) -> Iterator[RawRecord]:
     for index, line in enumerate(data.split(b"\n")):
-        raw = _decode(line).removesuffix("\r")
+        raw, replaced = recover.decode(line)
+        raw = raw.removesuffix("\r")
         text = raw.strip().lstrip("\ufeff")
         if not text:
             continue  # blank lines are not records
+        repairs = (recover.INVALID_UTF8,) if replaced else ()
         try:
-            yield RawRecord(source, index, json.loads(text), raw)
+            yield RawRecord(source, index, json.loads(text), raw, repairs=repairs)
         except json.JSONDecodeError as error:
             yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {error}")
+        except RecursionError:
+            yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {recover.TOO_DEEP}")
 
 
 def _read_parquet(path: Path) -> pl.DataFrame:
@@ -118,11 +152,27 @@ def _read_parquet(path: Path) -> pl.DataFrame:
         raise _CorruptFile(f"not a readable Parquet file: {_first_line(error)}") from None
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
+def _read_csv_source(source: str, data: bytes) -> Iterator[RawRecord]:
+    """Polars reads a well-formed file; one it refuses is read record by record, so
+    a ragged row or an unclosed quote quarantines that record alone."""
+    text, replaced = recover.decode(data)
+    try:
+        frame = _read_csv(data)
+    except _CorruptFile:
+        for index, (value, raw, error) in enumerate(recover.csv_records(text.lstrip("\ufeff"))):
+            if value is not None:
+                value.update({c: value[c] or "" for c in ("instruction", "input", "output") if c in value})
+            yield RawRecord(source, index, value, _clip(raw), error, repairs=_replaced_in(value, replaced))
+        return
+    for index, value in enumerate(frame.iter_rows(named=True)):
+        yield RawRecord(source, index, value, "", repairs=_replaced_in(value, replaced))
+
+
+def _read_csv(data: bytes) -> pl.DataFrame:
     try:
         # Every cell as text: CSV cannot tell a number from a string, so types are
         # not judged here.
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+        frame = pl.read_csv(data, infer_schema=False, encoding="utf8-lossy")
     except pl.exceptions.NoDataError:
         return pl.DataFrame()
     except pl.exceptions.PolarsError as error:
@@ -184,7 +234,10 @@ def load_records(sources: list[str], say: Callable[[str], None] = print) -> list
         try:
             records.extend(read_source(source))
         except _CorruptFile as error:
-            raw = _clip(_decode(Path(source).read_bytes()[:2000]))
+            try:
+                raw = _clip(_decode(Path(source).read_bytes()[:2000]))
+            except OSError as reading:
+                raise InputError(f"cannot read {source}: {reading.strerror or reading}") from None
             records.append(RawRecord(source, 0, None, raw, str(error)))
     return records
 

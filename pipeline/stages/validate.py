@@ -115,6 +115,8 @@ def validate(records: list[RawRecord], extras: ExtraFieldTypes | None = None) ->
         row, error = check(record, extras)
         if error is None:
             row[C.SOURCE], row[C.ROW], row[C.ORDER] = record.source, record.row, order
+            if record.repairs:
+                row[C.REPAIRS] = list(record.repairs)
             valid.append(row)
         else:
             quarantined.append({C.SOURCE: record.source, C.ROW: record.row, C.RAW: _raw_text(record), C.ERROR: error})
