@@ -22,6 +22,7 @@ from pipeline.stages.rules import apply_rules
 from pipeline.config import Config
 from pipeline.stages.decide import decide, split
 from pipeline.dedup.dedup import dedup
+from pipeline.stages.fields import ExtraFieldTypes
 from pipeline.stages.load import expand_inputs, load_records
 from pipeline.stages.normalise import normalise
 from pipeline.report.build import build_report
@@ -30,6 +31,8 @@ from pipeline.stages.tokens import count_stage
 from pipeline.stages.validate import validate
 from pipeline.publish.write import (
     check_replaceable,
+    check_writable,
+    remove_stale_scratch,
     clean_columns,
     describe_files,
     export_alpaca,
@@ -81,12 +84,14 @@ def check_reconciled(counts: dict) -> None:
         )
 
 
-def read_sources(sources: list[str], timer: StageTimer) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Load and validate: (valid rows with lineage, quarantine rows)."""
+def read_sources(sources: list[str], timer: StageTimer,
+                 extras: ExtraFieldTypes | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Load and validate: (valid rows with lineage, quarantine rows). ``extras``: the
+    extra fields' types so far (a refresh's published ones)."""
     with timer("load"):
         records = load_records(sources, say=timer.say)
     with timer("validate"):
-        lf, quarantine = validate(records)
+        lf, quarantine = validate(records, extras)
         return lf.collect(), quarantine
 
 
@@ -106,7 +111,9 @@ def run(inputs: list[str], out: str | Path, config: Config, export: str | None =
     timer = StageTimer(quiet)
     started = time.perf_counter()
     check_replaceable(Path(out))  # fail before the work, not after it
-    sources = expand_inputs(inputs)
+    check_writable(Path(out))
+    remove_stale_scratch(Path(out))
+    sources = expand_inputs(inputs, exclude=[str(out)])  # never read what this run replaces
     timer.say(f"curate: {len(sources)} source(s) -> {out}")
     frame, quarantine = read_sources(sources, timer)
     frame = judge(frame, config, timer)

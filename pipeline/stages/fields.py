@@ -145,7 +145,11 @@ class ExtraFieldTypes:
         return None
 
     def to_json(self) -> dict:
-        return {name: _jsonable(sig) for name, sig in self.types.items()}
+        """Published and new types together: what the next refresh starts from."""
+        merged = dict(self.published)
+        for name, sig in self.types.items():
+            merged[name] = unify(merged.get(name, "null"), sig)
+        return {name: _jsonable(sig) for name, sig in merged.items()}
 
     @classmethod
     def from_json(cls, data: dict | None) -> "ExtraFieldTypes":
