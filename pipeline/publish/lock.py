@@ -20,6 +20,17 @@ from pipeline.errors import InputError
 LOCK_NAME = "LOCK"
 
 
+def _holder(descriptor: int) -> str:
+    """Who holds the lock. A holder that has just taken it may not have written
+    its name yet (only ever on a state's first refresh): wait for it a little."""
+    for _ in range(50):
+        text = os.pread(descriptor, 200, 0).decode("utf-8", "replace").strip()
+        if text:
+            return text
+        time.sleep(0.01)
+    return "another process"
+
+
 @contextmanager
 def exclusive(root: Path, command: str = "refresh") -> Iterator[None]:
     """Hold the lock of ``root`` (created if need be) for the block; a second
@@ -34,11 +45,11 @@ def exclusive(root: Path, command: str = "refresh") -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(descriptor, 200, 0).decode("utf-8", "replace").strip() or "another process"
-            raise InputError(f"state {root} is in use by {holder}; run again when it has finished") from None
-        os.ftruncate(descriptor, 0)
+            raise InputError(f"state {root} is in use by {_holder(descriptor)}; run again when it has finished") from None
         started = time.strftime("%Y-%m-%d %H:%M:%S")
-        os.pwrite(descriptor, f"curate {command} (pid {os.getpid()}, started {started})\n".encode(), 0)
+        holder = f"curate {command} (pid {os.getpid()}, started {started})\n".encode()
+        os.pwrite(descriptor, holder, 0)  # write, then cut: the file is never seen empty
+        os.ftruncate(descriptor, len(holder))
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
