@@ -47,6 +47,11 @@ def _encodable(text: str) -> bool:
 def value_problem(record: dict) -> str | None:
     """Why a parsed record cannot be stored, or None. Walks the value without
     recursion, so any depth that JSON parsing allowed is safe to check."""
+    for key, item in record.items():  # the common flat record of strings, without the walk
+        if type(item) is not str or not (item.isascii() or _encodable(item)) or not _encodable(str(key)):
+            break
+    else:
+        return None
     stack: list[tuple[Any, int, str]] = [(record, 0, "")]
     while stack:
         value, depth, where = stack.pop()

@@ -42,6 +42,9 @@ class InstructionRecord(BaseModel):
         return value
 
 
+_CORE = frozenset(C.FIELDS)
+
+
 def _describe(error: ValidationError) -> str:
     parts = []
     for problem in error.errors():
@@ -95,8 +98,9 @@ def check(record: RawRecord, extras: ExtraFieldTypes | None = None) -> tuple[dic
         model = InstructionRecord.model_validate(value)
     except ValidationError as error:
         return None, _describe(error)
-    if extras is not None:
-        conflict = extras.admit({key: item for key, item in value.items() if key not in C.FIELDS})
+    extra_names = value.keys() - _CORE
+    if extras is not None and extra_names:
+        conflict = extras.admit({key: value[key] for key in extra_names})
         if conflict is not None:
             return None, conflict
     row = dict(value)
