@@ -291,10 +291,13 @@ def test_item12_scratch_of_a_killed_run_is_removed_and_a_live_ones_kept(capsys, 
 
 # ------------------------------------------------------------------ item 13: environment failures in one line
 
-def test_item13_looping_file_symlink_is_one_line(capsys, tmp_path):
-    os.symlink(tmp_path / "b.jsonl", tmp_path / "a.jsonl")
-    os.symlink(tmp_path / "a.jsonl", tmp_path / "b.jsonl")
-    code, err = curate(capsys, "run", tmp_path / "a.jsonl", "--out", tmp_path / "out")
+@pytest.mark.parametrize("given", ["a.jsonl", "."])
+def test_item13_looping_file_symlink_is_one_line(capsys, tmp_path, given):
+    data = tmp_path / "data"
+    data.mkdir()
+    os.symlink(data / "b.jsonl", data / "a.jsonl")
+    os.symlink(data / "a.jsonl", data / "b.jsonl")
+    code, err = curate(capsys, "run", data / given, "--out", tmp_path / "out")
     assert code == 2 and "a.jsonl" in one_error_line(err)
 
 
