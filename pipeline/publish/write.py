@@ -118,7 +118,7 @@ def remove_stale_scratch(target: Path) -> list[Path]:
     """Remove the scratch directories of earlier runs into ``target`` that were
     killed before they could clean up (``.OUT.building-PID-*``, ``.OUT.previous-PID``
     of a process that no longer exists). A live run's scratch is left alone."""
-    target = Path(os.path.abspath(target))
+    target = target.resolve()  # as ``publishing`` names it
     removed = []
     if not target.parent.is_dir():
         return removed
@@ -134,7 +134,10 @@ def remove_stale_scratch(target: Path) -> list[Path]:
 def check_writable(target: Path) -> None:
     """Fail before the work, not after it, when ``target`` cannot be created: its
     parent is a file, or read-only. The parent folders are created here."""
-    target = Path(os.path.abspath(target))
+    try:
+        target = target.resolve()
+    except (OSError, RuntimeError) as error:  # a loop of symlinks
+        raise InputError(f"cannot write --out {target}: {error}") from None
     existing = next(p for p in target.parents if p.exists())
     if not existing.is_dir():
         raise InputError(f"cannot write --out {target}: {existing} is a file, not a directory")
