@@ -414,3 +414,10 @@ def test_item17_usage_errors_are_one_line_without_the_usage_text(capsys):
     assert exit_.value.code == 2
     line = one_error_line(capsys.readouterr().err)
     assert "usage:" not in line and "--help" in line
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "a.jsonl.bak"])
+def test_item17_an_input_that_cannot_be_read_is_the_only_line(capsys, tmp_path, name):
+    (tmp_path / name).write_text("hello", encoding="utf-8")
+    code, err = curate(capsys, "run", write_jsonl(tmp_path / "in.jsonl", GOOD), tmp_path / name, "--out", tmp_path / "out")
+    assert code == 2 and "unsupported file type" in one_error_line(err)  # no progress line before it

@@ -66,6 +66,11 @@ class SourceList:
             raise InputError(f"input {given} is inside {owner}, which this command writes")
         path = Path(given)
         if not path.is_dir():
+            # Checked now, so that the error is the run's only line, not one after its progress.
+            if not self.wanted(path):
+                raise InputError(f"{given}: unsupported file type {path.suffix or '(none)'}; expected {self.kinds}")
+            if not os.access(real, os.R_OK):
+                raise InputError(f"cannot read {given}: permission denied")
             self.sources.setdefault(real, given)
         elif self.is_saved_dataset(path):
             self.sources.setdefault(real, given)
