@@ -421,3 +421,21 @@ def test_item17_an_input_that_cannot_be_read_is_the_only_line(capsys, tmp_path, 
     (tmp_path / name).write_text("hello", encoding="utf-8")
     code, err = curate(capsys, "run", write_jsonl(tmp_path / "in.jsonl", GOOD), tmp_path / name, "--out", tmp_path / "out")
     assert code == 2 and "unsupported file type" in one_error_line(err)  # no progress line before it
+
+
+def test_item13_a_state_whose_lock_cannot_be_opened_is_one_line(capsys, tmp_path):
+    state = tmp_path / "state"
+    (state / "LOCK").mkdir(parents=True)  # opening it for writing fails, even for root
+    code, err = curate(capsys, "refresh", write_jsonl(tmp_path / "in.jsonl", GOOD), "--state", state)
+    assert code == 2 and "cannot lock state" in one_error_line(err)
+
+
+def test_item13_out_in_a_read_only_directory_fails_before_the_work(capsys, tmp_path, monkeypatch):
+    """Simulated: the tests may run as root, for whom no directory is read-only."""
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(publish_write.tempfile, "mkdtemp", read_only)
+    code, err = curate(capsys, "run", write_jsonl(tmp_path / "in.jsonl", GOOD), "--out", tmp_path / "out")
+    assert code == 2 and "Permission denied" in one_error_line(err)
