@@ -439,3 +439,18 @@ def test_item13_out_in_a_read_only_directory_fails_before_the_work(capsys, tmp_p
     monkeypatch.setattr(publish_write.tempfile, "mkdtemp", read_only)
     code, err = curate(capsys, "run", write_jsonl(tmp_path / "in.jsonl", GOOD), "--out", tmp_path / "out")
     assert code == 2 and "Permission denied" in one_error_line(err)
+
+
+def test_item2_a_record_conflicting_on_two_fields_names_the_first_in_record_order(capsys, tmp_path):
+    # Named from the record's order, not a set's: the same text in every run and engine.
+    rows = [{**GOOD[0], "zeta": 1, "alpha": 1}, {**GOOD[1], "zeta": "x", "alpha": "x"}]
+    assert curate(capsys, "run", write_jsonl(tmp_path / "in.jsonl", rows), "--out", tmp_path / "out")[0] == 0
+    assert errors(tmp_path / "out") == ["extra field 'zeta' is a string here but an integer in earlier records"]
+
+
+@pytest.mark.parametrize("name", ["", "a\u0000b"])
+def test_item2_a_field_name_arrow_cannot_carry_is_quarantined(capsys, tmp_path, name):
+    rows = [GOOD[0], {**GOOD[1], name: 1}]
+    assert curate(capsys, "run", write_jsonl(tmp_path / "in.jsonl", rows), "--out", tmp_path / "out")[0] == 0
+    assert reconciled(tmp_path / "out", 2)["quarantined"] == 1
+    assert "field name" in errors(tmp_path / "out")[0]

@@ -10,7 +10,8 @@ What people get wrong:
   number is a number: the column is a float); an object may lack keys that other
   records have (they read back as null). A refresh starts from the types of the
   published rows, so a published value never changes type.
-- **Values Parquet cannot hold** are quarantined: a lone surrogate (``"\\ud800"``
+- **Values Parquet cannot hold** are quarantined: a field name that is empty or
+  holds NUL (Arrow renames or refuses it), a lone surrogate (``"\\ud800"``
   is valid JSON but not Unicode), nesting deeper than ``MAX_DEPTH``, an integer
   outside 64 bits, an object with no keys (an empty struct cannot be written).
 """
@@ -44,11 +45,17 @@ def _encodable(text: str) -> bool:
     return True
 
 
+def _good_name(key) -> bool:
+    # NUL ends a C string: Arrow and Ray cannot carry such a column name.
+    # An empty name becomes "column_N" on the way through Arrow.
+    return isinstance(key, str) and key != "" and "\x00" not in key and _encodable(key)
+
+
 def value_problem(record: dict) -> str | None:
     """Why a parsed record cannot be stored, or None. Walks the value without
     recursion, so any depth that JSON parsing allowed is safe to check."""
     for key, item in record.items():  # the common flat record of strings, without the walk
-        if type(item) is not str or not (item.isascii() or _encodable(item)) or not _encodable(str(key)):
+        if type(item) is not str or not (item.isascii() or _encodable(item)) or not _good_name(key):
             break
     else:
         return None
@@ -69,8 +76,8 @@ def value_problem(record: dict) -> str | None:
             if not value and depth > 0:
                 return f"{where}: empty object (Parquet cannot store an object without keys)"
             for key, item in value.items():
-                if not _encodable(key):
-                    return f"{where or 'record'}: field name with a lone surrogate (not valid Unicode)"
+                if not _good_name(key):
+                    return f"{where or 'record'}: field name {_short(repr(key))} is empty or holds a NUL or a lone surrogate"
                 stack.append((item, depth + 1, f"{where}.{key}" if where else key))
         elif isinstance(value, list):
             stack.extend((item, depth + 1, f"{where}[{i}]") for i, item in enumerate(value))

@@ -98,9 +98,9 @@ def check(record: RawRecord, extras: ExtraFieldTypes | None = None) -> tuple[dic
         model = InstructionRecord.model_validate(value)
     except ValidationError as error:
         return None, _describe(error)
-    extra_names = value.keys() - _CORE
-    if extras is not None and extra_names:
-        conflict = extras.admit({key: value[key] for key in extra_names})
+    if extras is not None and len(value.keys() - _CORE):
+        # In the record's own order, so that the conflict named is the same in every run.
+        conflict = extras.admit({key: item for key, item in value.items() if key not in _CORE})
         if conflict is not None:
             return None, conflict
     row = dict(value)
