@@ -454,3 +454,22 @@ def test_item2_a_field_name_arrow_cannot_carry_is_quarantined(capsys, tmp_path, 
     assert curate(capsys, "run", write_jsonl(tmp_path / "in.jsonl", rows), "--out", tmp_path / "out")[0] == 0
     assert reconciled(tmp_path / "out", 2)["quarantined"] == 1
     assert "field name" in errors(tmp_path / "out")[0]
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_item12_scratch_left_by_a_killed_writer_goes_at_the_next_run(capsys, tmp_path, signal_name):
+    import signal
+    import subprocess
+    import sys
+
+    writer = ("import sys, time\nfrom pathlib import Path\nfrom pipeline.publish.write import publishing\n"
+              "with publishing(Path(sys.argv[1])) as scratch:\n"
+              "    (scratch / 'clean').mkdir()\n    print(scratch, flush=True)\n    time.sleep(120)\n")
+    process = subprocess.Popen([sys.executable, "-c", writer, str(tmp_path / "out")], stdout=subprocess.PIPE, text=True)
+    scratch = Path(process.stdout.readline().strip())
+    process.send_signal(getattr(signal, signal_name))
+    process.wait(timeout=30)
+    assert scratch.is_dir()  # what the kill left behind
+    code, err = curate(capsys, "run", write_jsonl(tmp_path / "in.jsonl", GOOD), "--out", tmp_path / "out")
+    assert code == 0, err
+    assert not scratch.exists() and not list(tmp_path.glob(".out.*"))
