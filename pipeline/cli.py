@@ -47,7 +47,12 @@ def _run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from pipeline.report.summary import rebuild_report
 
-    print(rebuild_report(args.dir))
+    try:
+        print(rebuild_report(args.dir))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        # A report.json edited by hand or by another version: say what is wrong with it.
+        problem = f"field {error} missing" if isinstance(error, KeyError) else str(error).splitlines()[0]
+        raise InputError(f"{args.dir}/report.json is not a report this version can render: {problem}") from None
     return 0
 
 
@@ -134,8 +139,16 @@ MAP_HELP = ("which input key fills which field, e.g. output=response,input=conte
             "source: Alpaca, GPTeacher, Dolly, prompt/completion, question/answer, ShareGPT, messages)")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes end like every other error: one line on stderr, exit 2
+    (argparse would print the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="curate",
         description="Curate Alpaca-style instruction data into clean, deduplicated, train-ready shards "
         "with a report of every decision, and fine-tune a model on them with LoRA.",
@@ -178,6 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except InputError as error:
         print(f"curate: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        # The environment failed (disk full, read-only, a path that is not a
+        # directory): the user's to fix, so one line rather than a traceback.
+        where = f": {error.filename}" if error.filename else ""
+        print(f"curate: error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("curate: interrupted", file=sys.stderr)

@@ -1,7 +1,8 @@
 """Column names shared by the stages.
 
-Columns starting with an underscore belong to the pipeline; everything else is the
-user's data and passes through untouched.
+The names below, and those starting with ``INTERNAL_PREFIXES``, belong to the
+pipeline; everything else is the user's data and passes through untouched, also a
+user's own ``_id`` or ``_meta``.
 """
 
 FIELDS = ("instruction", "input", "output")
@@ -26,6 +27,18 @@ RESERVED = frozenset({SOURCE, ROW, ORDER, REPAIRS, FLAGS, REASONS, RAW, ERROR, C
                       BENCHMARK, BENCHMARK_ROW, BENCHMARK_FIELD, BENCHMARK_SPAN})
 
 RULE_PREFIX = "_rule_"  # internal: one boolean column per rule, True = problem
+
+# What a curate run writes beside the user's fields in clean/ and rejected/: a
+# record carrying the clean/ ones comes from a curated set being curated again.
+BOOKKEEPING = (SOURCE, ROW, REPAIRS, FLAGS, REASONS, CLUSTER, DUPLICATE_OF)
+CURATED_MARK = frozenset({SOURCE, ROW, REPAIRS, FLAGS})
+# Temporary columns of the stages and of refresh's index.
+INTERNAL = frozenset({"_seen", "_status", "_content", "_prompt", "_bands", "_root"})
+INTERNAL_PREFIXES = (RULE_PREFIX, "_tokens_", "_nfc_", "_invisible_chars_", "_whitespace_", "_rank_")
+
+
+def is_pipeline_column(name: str) -> bool:
+    return name in RESERVED or name in INTERNAL or name.startswith(INTERNAL_PREFIXES)
 
 
 def rule_column(name: str) -> str:

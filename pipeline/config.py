@@ -26,8 +26,8 @@ class OutputConfig(_Strict):
     shard_rows: Annotated[int, Field(gt=0)] = 50_000
     """Rows per Parquet shard in clean/, rejected/ and quarantine/."""
 
-    compression: str = "zstd"
-    """Parquet compression codec."""
+    compression: Literal["zstd", "lz4", "snappy", "gzip", "brotli", "uncompressed"] = "zstd"
+    """Parquet compression codec (checked here, not after the whole run)."""
 
 
 RecordField = Literal["instruction", "input", "output"]
@@ -77,8 +77,9 @@ class DedupConfig(_Strict):
     rows: Annotated[int, Field(ge=1)] | None = None
     """Signature values per LSH band; with ``bands``, or neither."""
 
-    seed: int = 1
-    """Seed of the MinHash permutations (datasketch's seed; 1 is its default)."""
+    seed: Annotated[int, Field(ge=0, lt=2**32)] = 1
+    """Seed of the MinHash permutations (datasketch's seed; 1 is its default). Its
+    random generator takes 0 to 2**32 - 1."""
 
     @model_validator(mode="after")
     def _band_shape(self) -> "DedupConfig":

@@ -123,11 +123,16 @@ class _Parser:
         raise _Unparsable(f"unexpected {token!r}")
 
 
+MAX_TOKENS = 200  # no task a rule should check by hand has a longer expression
+
+
 def evaluate(expression: str) -> float:
     """The value of an arithmetic expression; raises ValueError if it is not one."""
     tokens = _tokens(expression)
     if not tokens:
         raise _Unparsable("empty")
+    if len(tokens) > MAX_TOKENS:  # the parser recurses per bracket and per ^: bound it
+        raise _Unparsable("too long")
     value = _Parser(tokens).parse()
     if isinstance(value, complex) or math.isnan(value) or math.isinf(value):
         raise _Unparsable("not a real number")

@@ -119,7 +119,9 @@ def non_english(params: RuleParams) -> pl.Expr:
     alone, and texts shorter than ``language_min_bytes`` are never judged
     (langdetect guesses wildly on a few words)."""
     allowed = frozenset(params.languages)
-    needs_detection = ~plainly_english() & long_enough(params)
+    # The pre-screen only recognises English: without "en" allowed, English text
+    # must be detected (and dropped) like any other.
+    needs_detection = long_enough(params) if "en" not in allowed else ~plainly_english() & long_enough(params)
     return python_check(
         needs_detection,
         ["instruction", "input", "output"],

@@ -96,4 +96,16 @@ class RuleParams(BaseModel):
         bad = [code for code in value if not code or not code.replace("-", "").isalpha()]
         if bad:
             raise ValueError(f"not language codes: {bad}")
+        unknown = [code for code in value if code not in _detectable_languages()]
+        if unknown:  # would never match: langdetect answers only with its own codes
+            raise ValueError(f"language(s) {unknown} cannot be detected; known: {', '.join(sorted(_detectable_languages()))}")
         return value
+
+
+def _detectable_languages() -> frozenset[str]:
+    """The codes langdetect can answer with (its profile files)."""
+    import os
+
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    return frozenset(os.listdir(PROFILES_DIRECTORY))

@@ -73,7 +73,7 @@ def test_empty_directory_is_an_input_error(tmp_path):
     (tmp_path / "empty").mkdir()
     result = curate("run", "empty", "--out", "out", cwd=tmp_path)
     assert result.returncode == 2
-    assert "no .json, .jsonl, .ndjson, .parquet, .csv files in directory empty" in result.stderr
+    assert "no input files (.json, .jsonl, .ndjson, .parquet, .csv, each optionally .gz, .zst, .bz2) in directory empty" in result.stderr
 
 
 @pytest.mark.parametrize("existing", ["file", "directory with other things"])

@@ -22,10 +22,13 @@ from pipeline.flow import STAGES, Context, Stage, facts_of
 from pipeline.report.build import build_report
 from pipeline.report.model import RunFacts
 from pipeline.stages.decide import split
+from pipeline.stages.fields import ExtraFieldTypes
 from pipeline.stages.load import expand_inputs, load_records
 from pipeline.stages.validate import quarantine_facts, validate
 from pipeline.publish.exports import exports_section, write_exports
-from pipeline.publish.write import check_replaceable, publishing, write_run_record, write_sets
+from pipeline.publish.write import (
+    check_replaceable, check_writable, publishing, remove_stale_scratch, write_run_record, write_sets,
+)
 from pipeline.stages.shapes import conform, shapes_section
 
 
@@ -59,14 +62,16 @@ def check_reconciled(counts: dict) -> None:
 
 
 def read_sources(sources: list[str], timer: StageTimer,
-                 fields: dict[str, str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, list[dict]]:
+                 fields: dict[str, str] | None = None,
+                 extras: ExtraFieldTypes | None = None) -> tuple[pl.DataFrame, pl.DataFrame, list[dict]]:
     """Load, conform each source's shape, and validate: (valid rows with lineage,
-    quarantine rows, the shape and mapping of each source)."""
+    quarantine rows, the shape and mapping of each source). ``extras``: the extra
+    fields' types so far (a refresh's published ones)."""
     with timer("load"):
         records = load_records(sources, say=timer.say)
         records, shapes = conform(records, fields, say=timer.say)
     with timer("validate"):
-        lf, quarantine = validate(records)
+        lf, quarantine = validate(records, extras)
         return lf.collect(), quarantine, shapes_section(shapes)
 
 
@@ -111,7 +116,9 @@ def run(inputs: list[str], out: str | Path, config: Config, export: str | list[s
     timer = StageTimer(quiet)
     started = time.perf_counter()
     check_replaceable(Path(out))  # fail before the work, not after it
-    sources = expand_inputs(inputs)
+    check_writable(Path(out))
+    remove_stale_scratch(Path(out))
+    sources = expand_inputs(inputs, exclude=[str(out)])  # never read what this run replaces
     timer.say(f"curate: {len(sources)} source(s) -> {out}")
     frame, quarantine, shapes = read_sources(sources, timer, config.fields.mapping())
     context = Context(config)

@@ -700,7 +700,7 @@ def run_ray(inputs: list[str], out: str | Path, config: Config, export: str | li
     timer = StageTimer(quiet)
     started = time.perf_counter()
     check_replaceable(Path(out))  # fail before the work, not after it
-    sources = expand_inputs(inputs)
+    sources = expand_inputs(inputs, exclude=[str(out)])
     timer.say(f"curate: {len(sources)} source(s) -> {out} (engine: ray)")
     with ray_session(address, quiet):
         partitions = _partitions()

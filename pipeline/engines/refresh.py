@@ -27,6 +27,12 @@ What people get wrong:
 - **Crash safety.** Version N+1 is built in ``versions/.building-*`` and renamed
   into place, then CURRENT is switched. Any version directory above CURRENT, or
   a ``.building-*`` one, is what a crash left behind: the next refresh removes it.
+- **One refresh at a time.** A refresh holds ``STATE/LOCK`` (an OS file lock) from
+  before it reads CURRENT until it has switched it, so what it removes as left
+  behind can only be a dead refresh's; a second refresh exits naming the first.
+- **A damaged state is an error, not a fresh start:** CURRENT that is not a
+  number, a version or manifest that is missing or unreadable, a file the manifest
+  lists that is gone, or a ``curate run`` output given as ``--state``.
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ from pipeline.config import Config
 from pipeline.flow import Context
 from pipeline.stages.decide import split
 from pipeline.dedup.dedup import PREVIOUS, band_key_lists, content_hash, hash_texts, record_keys
+from pipeline.errors import InputError
+from pipeline.publish.lock import LOCK_NAME, exclusive
+from pipeline.stages.fields import ExtraFieldTypes
 from pipeline.stages.load import expand_inputs
 from pipeline.dedup.minhash import LARGE_BUCKET, PIVOTS
 from pipeline.report.build import Report, build_report, most_first
@@ -106,11 +115,28 @@ class State:
         self.root = root
         self.versions = root / "versions"
 
+    def check_root(self) -> None:
+        """Refuse what is not a refresh state before touching it."""
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"--state {self.root} is a file, not a state directory")
+        if (self.root / "manifest.json").exists():
+            raise InputError(f"--state {self.root} is the output of curate run, not a refresh state")
+        if self.root.is_dir() and not (self.root / "CURRENT").exists():
+            strangers = sorted(p.name for p in self.root.iterdir()
+                               if p.name not in {"versions", LOCK_NAME} and not p.name.startswith(".CURRENT."))
+            if strangers:
+                raise InputError(f"--state {self.root} is not a refresh state (it holds {', '.join(strangers[:3])}); "
+                                 "give a new or empty directory")
+
     def current_number(self) -> int | None:
         try:
             text = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"damaged state {self.root}: cannot read CURRENT: {error}") from None
+        if not text.isdigit():
+            raise InputError(f"damaged state {self.root}: CURRENT holds {text[:40]!r}, not a version number")
         return int(text)
 
     def current(self) -> Version | None:
@@ -118,7 +144,17 @@ class State:
         if number is None:
             return None
         path = self.versions / str(number)
-        return Version(number, path, json.loads((path / "manifest.json").read_text(encoding="utf-8")))
+        try:
+            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"damaged state {self.root}: CURRENT names version {number}, "
+                             f"but {path / 'manifest.json'} is missing") from None
+        except (OSError, ValueError) as error:
+            raise InputError(f"damaged state {self.root}: cannot read {path / 'manifest.json'}: {error}") from None
+        missing = _missing_files(path, manifest)
+        if missing:
+            raise InputError(f"damaged state {self.root}: version {number} lacks {missing}")
+        return Version(number, path, manifest)
 
     def garbage(self) -> list[Path]:
         """Version directories a crash left behind: being built, or never switched to."""
@@ -151,6 +187,20 @@ class State:
         os.replace(pointer, self.root / "CURRENT")
         _fsync(self.root)
         return target
+
+
+def _missing_files(path: Path, manifest) -> str | None:
+    """The first problem with a manifest's shape or with the files it lists (presence
+    only: hashing every shard on each refresh would cost a full read)."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list) \
+            or "config_fingerprint" not in manifest or not isinstance(manifest.get("refresh"), dict):
+        return "a valid manifest.json (files, refresh, config_fingerprint)"
+    for entry in manifest["files"]:
+        if not isinstance(entry, dict) or not (path / str(entry.get("path", ""))).is_file():
+            return str(entry.get("path") if isinstance(entry, dict) else entry)
+    if not any(str(e["path"]).startswith("index/keys-") for e in manifest["files"]):
+        return "an index (index/keys-*.parquet)"
+    return None
 
 
 def link_or_copy(source: Path, target: Path) -> None:
@@ -282,9 +332,16 @@ def quarantine_keys(quarantine: pl.DataFrame) -> pl.DataFrame:
 
 
 def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: bool = False) -> Outcome:
+    state = State(Path(state_dir))
+    state.check_root()
+    with exclusive(state.root):
+        return _refresh(inputs, state, config, quiet)
+
+
+def _refresh(inputs: list[str], state: State, config: Config, quiet: bool) -> Outcome:
+    """The refresh, under the state's lock: whatever is left behind is a dead refresh's."""
     timer = StageTimer(quiet)
     started = time.perf_counter()
-    state = State(Path(state_dir))
     for leftover in state.garbage():
         timer.say(f"curate: removing {leftover} (left by an interrupted refresh; never published)")
         if leftover.is_dir():
@@ -292,10 +349,13 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
         else:
             leftover.unlink(missing_ok=True)
     previous = state.current()
-    sources = expand_inputs(inputs)
+    sources = expand_inputs(inputs, exclude=[str(state.root)])
     timer.say(f"curate: refresh {len(sources)} source(s) -> {state.root}"
               + (f" (version {previous.number})" if previous else " (new state)"))
-    raw, quarantine, shapes = read_sources(sources, timer, config.fields.mapping())
+    # Extra fields keep the types of the published rows: a value of another type is
+    # quarantined rather than turning the published values into text.
+    extras = ExtraFieldTypes.from_json(previous.manifest.get("extra_fields") if previous else None)
+    raw, quarantine, shapes = read_sources(sources, timer, config.fields.mapping(), extras)
     raw, quarantine = seen_hashes(raw, quarantine)
     keys = previous.keys() if previous else pl.DataFrame(schema=KEYS_SCHEMA)
     earlier = first_seen(keys)
@@ -314,7 +374,7 @@ def refresh(inputs: list[str], state_dir: str | Path, config: Config, quiet: boo
         report.inputs = inputs
         report.shapes = shapes
         report.timings_s["total"] = round(time.perf_counter() - started, 4)
-        write_version(scratch, report.as_json(), previous)
+        write_version(scratch, report.as_json(), previous, extras.to_json())
         target = state.publish(scratch, number)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -436,7 +496,7 @@ def _refresh_section(number, previous, added, removed, rejected, seen, recurated
     }
 
 
-def write_version(directory: Path, report: dict, previous: Version | None) -> None:
+def write_version(directory: Path, report: dict, previous: Version | None, extra_fields: dict | None = None) -> None:
     """report.json/html/md and the manifest. Files linked from the previous version
     keep its manifest entries (same bytes) instead of being hashed again."""
     identity = {
@@ -445,6 +505,7 @@ def write_version(directory: Path, report: dict, previous: Version | None) -> No
         "inputs": report["inputs"],
         "refresh": report["refresh"],
         "config_fingerprint": report["refresh"]["config_fingerprint"],
+        "extra_fields": extra_fields,  # the types the next refresh holds new rows to
     }
     earlier = (previous.path, previous.manifest["files"]) if previous else None
     write_run_record(directory, report, identity=identity, earlier=earlier)

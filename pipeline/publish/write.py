@@ -7,6 +7,7 @@ place at the end, so a run that fails midway leaves the previous output intact.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -30,7 +31,7 @@ MANIFEST = "manifest.json"
 
 def user_columns(frame: pl.DataFrame) -> list[str]:
     """The input's own fields: instruction, input, output, then extras in input order."""
-    extras = [c for c in frame.columns if not c.startswith("_") and c not in C.FIELDS]
+    extras = [c for c in frame.columns if not C.is_pipeline_column(c) and c not in C.FIELDS]
     return [*C.FIELDS, *extras]
 
 
@@ -138,6 +139,51 @@ def check_replaceable(target: Path) -> None:
     raise InputError(f"refusing to replace {target}: it is not empty and holds no curate run (no manifest.json)")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, and someone else's
+    return True
+
+
+def remove_stale_scratch(target: Path) -> list[Path]:
+    """Remove the scratch directories of earlier runs into ``target`` that were
+    killed before they could clean up (``.OUT.building-PID-*``, ``.OUT.previous-PID``
+    of a process that no longer exists). A live run's scratch is left alone."""
+    target = target.resolve()  # as ``publishing`` names it
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for kind in ("building", "previous"):
+        for path in target.parent.glob(f".{glob.escape(target.name)}.{kind}-*"):
+            pid = path.name.rsplit(f".{kind}-", 1)[1].split("-")[0]
+            if not (pid.isdigit() and _pid_alive(int(pid))):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
+def check_writable(target: Path) -> None:
+    """Fail before the work, not after it, when ``target`` cannot be created: its
+    parent is a file, or read-only. The parent folders are created here."""
+    try:
+        target = target.resolve()
+    except (OSError, RuntimeError) as error:  # a loop of symlinks
+        raise InputError(f"cannot write --out {target}: {error}") from None
+    existing = next(p for p in target.parents if p.exists())
+    if not existing.is_dir():
+        raise InputError(f"cannot write --out {target}: {existing} is a file, not a directory")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=f".{target.name}.building-{os.getpid()}-", dir=target.parent)
+    except OSError as error:
+        raise InputError(f"cannot write --out {target}: {error.strerror or error}") from None
+    os.rmdir(probe)
+
+
 @contextmanager
 def publishing(target: Path) -> Iterator[Path]:
     """Yield a scratch directory; on success it replaces ``target`` as a whole.
@@ -149,7 +195,7 @@ def publishing(target: Path) -> Iterator[Path]:
     check_replaceable(target)
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-{os.getpid()}-", dir=target.parent))
     scratch.chmod(0o755)  # mkdtemp makes it private; the output is an ordinary directory
     try:
         yield scratch

@@ -3,9 +3,27 @@ or a CI log. Figures only, capped lists; the examples live in report.html."""
 
 from __future__ import annotations
 
+import html
+import re
+
 from pipeline.report.html import fmt_int, fmt_share, mapping_text, measured, share_of, short_source
 
 TOP = 8  # longest list printed in any table
+
+
+def code(text: str) -> str:
+    """``text`` as a code span that nothing in it can end: a file may be named
+    ``a`b<img src=x>.json`` (inside a code span, HTML is shown, not rendered)."""
+    text = " ".join(text.splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def plain(text: str) -> str:
+    """User-influenced text outside a code span: HTML shown, not rendered."""
+    return html.escape(" ".join(text.splitlines()), quote=False)
 
 
 def table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> list[str]:
@@ -92,7 +110,7 @@ def quarantine(report: dict) -> list[str]:
     data = report.get("quarantine") or {}
     if not data.get("count"):
         return []
-    rows = [[error, fmt_int(n)] for error, n in capped(list(data.get("by_error", {}).items()))]
+    rows = [[plain(error), fmt_int(n)] for error, n in capped(list(data.get("by_error", {}).items()))]
     return ["### Quarantine", ""] + table(["error", "rows"], rows)
 
 
@@ -124,7 +142,7 @@ def footer(report: dict) -> list[str]:
 
 
 def render_markdown(report: dict) -> str:
-    sources = ", ".join(f"`{short_source(str(p))}`" for p in report.get("inputs", [])[:5])
+    sources = ", ".join(code(short_source(str(p))) for p in report.get("inputs", [])[:5])
     lines = [f"## Data-quality report: {sources}", ""]
     for part in (flow, rules, tokens, languages, dedup, decontamination, quarantine, shapes, refresh, footer):
         lines += part(report)

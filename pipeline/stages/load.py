@@ -9,7 +9,6 @@ rows in always equals clean + rejected + quarantined.
 from __future__ import annotations
 
 import bz2
-import glob
 import gzip
 import io
 import json
@@ -21,6 +20,8 @@ from typing import Any, Callable, Iterator
 import polars as pl
 
 from pipeline.errors import InputError
+from pipeline.stages import recover
+from pipeline.stages.sources import resolve_sources
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".csv")
 COMPRESSIONS = (".gz", ".zst", ".bz2")  # around any of SUFFIXES: data.jsonl.gz, table.csv.zst
@@ -35,53 +36,27 @@ class RawRecord:
     raw: str  # the record's text as read (kept for quarantine)
     parse_error: str | None = None
     original: Any = None  # the record as read, when its shape was mapped (quarantine shows this)
+    repairs: tuple[str, ...] = ()  # made while reading (invalid UTF-8), before normalise
 
 
-def expand_inputs(inputs: list[str]) -> list[str]:
-    """Resolve globs and directories into a sorted, de-duplicated list of sources.
+def expand_inputs(inputs: list[str], exclude: list[str] = ()) -> list[str]:
+    """Resolve globs and directories into a list of sources, each file once (see
+    ``sources``); ``exclude`` names what the command writes, never read as input.
 
     A directory saved by ``datasets.save_to_disk`` is one source; any other
     directory contributes every supported file below it.
     """
-    sources: list[str] = []
-    for given in inputs:
-        if given.startswith(HUB_PREFIX):
-            sources.append(given)
-            continue
-        path = Path(given)
-        if path.is_dir():
-            found = [given] if _is_saved_dataset(path) else _files_below(path)
-            if not found:
-                raise InputError(f"no {', '.join(SUFFIXES)} files in directory {given}")
-            sources.extend(found)
-        elif path.exists():
-            sources.append(given)
-        elif glob.has_magic(given):
-            matches = sorted(m for m in glob.glob(given, recursive=True) if Path(m).is_file() or Path(m).is_dir())
-            if not matches:
-                raise InputError(f"no files match {given}")
-            sources.extend(expand_inputs(matches))
-        else:
-            raise InputError(f"input not found: {given}")
-    return list(dict.fromkeys(sources))
+    return resolve_sources(inputs, is_supported_file, _is_saved_dataset, exclude,
+                           f"{', '.join(SUFFIXES)}, each optionally {', '.join(COMPRESSIONS)}")
+
+
+def is_supported_file(path: Path) -> bool:
+    """A record file, compressed or not (directories and globs take these)."""
+    return file_format(path)[0] in SUFFIXES
 
 
 def _is_saved_dataset(path: Path) -> bool:
     return (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists()
-
-
-def _files_below(directory: Path) -> list[str]:
-    """Supported files below ``directory``, sorted; saved datasets count as one source
-    (their own .json files are metadata, not records); hidden entries are skipped."""
-    found: list[str] = []
-    for entry in sorted(directory.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            found.extend([str(entry)] if _is_saved_dataset(entry) else _files_below(entry))
-        elif _is_readable_file(entry):
-            found.append(str(entry))
-    return found
 
 
 def file_format(path: Path) -> tuple[str, str | None]:
@@ -90,10 +65,6 @@ def file_format(path: Path) -> tuple[str, str | None]:
     if suffix in COMPRESSIONS:
         return Path(path.stem).suffix.lower(), suffix
     return suffix, None
-
-
-def _is_readable_file(path: Path) -> bool:
-    return file_format(path)[0] in SUFFIXES
 
 
 def read_source(source: str) -> Iterator[RawRecord]:
@@ -106,20 +77,22 @@ def read_source(source: str) -> Iterator[RawRecord]:
         yield from _read_saved_dataset(source)
         return
     suffix, compression = file_format(path)
-    if not _is_readable_file(path):
+    if not is_supported_file(path):
         raise InputError(f"{source}: unsupported file type {''.join(path.suffixes[-2:]) or '(none)'}; expected one of "
                          f"{', '.join(SUFFIXES)}, each optionally {', '.join(COMPRESSIONS)}")
     try:
         if suffix == ".json":
-            yield from _read_json_array(source, _read_bytes(path, compression))
+            yield from _read_json_array(source, recover.as_utf8(_read_bytes(path, compression)))
         elif suffix in (".jsonl", ".ndjson"):
-            yield from _read_json_lines(source, _read_bytes(path, compression))
+            yield from _read_json_lines(source, recover.as_utf8(_read_bytes(path, compression)))
         elif suffix == ".parquet":
             yield from _read_table(source, _read_parquet(io.BytesIO(_read_bytes(path, compression)) if compression else path))
         else:
-            yield from _read_table(source, _read_csv(io.BytesIO(_read_bytes(path, compression)) if compression else path))
+            yield from _read_csv_source(source, recover.as_utf8(_read_bytes(path, compression)))
     except PermissionError:
         raise InputError(f"cannot read {source}: permission denied") from None
+    except OSError as error:
+        raise InputError(f"cannot read {source}: {error.strerror or error}") from None
 
 
 def _read_bytes(path: Path, compression: str | None) -> bytes:
@@ -155,14 +128,21 @@ def _decode(data: bytes) -> str:
 
 
 def _read_json_array(source: str, data: bytes) -> Iterator[RawRecord]:
-    text = _decode(data).lstrip("\ufeff")
+    text, replaced = recover.decode(data)
+    text = text.lstrip("\ufeff")
     if not text.strip():
         return  # an empty file is an empty, valid source
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
+        if error.msg == "Extra data" and text.lstrip().startswith("{"):
+            yield from _read_json_lines(source, data)  # JSON Lines in a file named .json
+            return
         # The file as a whole is one unparseable record: record 0 of that source.
         yield RawRecord(source, 0, None, _clip(text), f"file is not valid JSON: {error}")
+        return
+    except RecursionError:
+        yield from _read_json_items(source, text, replaced)
         return
     if isinstance(parsed, dict) and len(parsed) == 1 and isinstance(next(iter(parsed.values())), list):
         parsed = next(iter(parsed.values()))  # {"data": [...]} wrappers are common
@@ -170,19 +150,42 @@ def _read_json_array(source: str, data: bytes) -> Iterator[RawRecord]:
         yield RawRecord(source, 0, None, _clip(text), f"expected a JSON array of records, found {type(parsed).__name__}")
         return
     for index, value in enumerate(parsed):
-        yield RawRecord(source, index, value, "")
+        yield RawRecord(source, index, value, "", repairs=_replaced_in(value, replaced))
+
+
+def _replaced_in(value, replaced: bool) -> tuple[str, ...]:
+    """A file-wide decode cannot say which record held the invalid bytes: those
+    whose text now holds U+FFFD did."""
+    if replaced and "\ufffd" in json.dumps(value, ensure_ascii=False, default=str):
+        return (recover.INVALID_UTF8,)
+    return ()
+
+
+def _read_json_items(source: str, text: str, replaced: bool) -> Iterator[RawRecord]:
+    """An array with an element too deep for the parser: every other element still counts."""
+    try:
+        items = list(recover.json_array_items(text))
+    except (ValueError, RecursionError) as error:
+        yield RawRecord(source, 0, None, _clip(text), f"file is not valid JSON: {recover.TOO_DEEP} ({error})")
+        return
+    for index, (value, raw, error) in enumerate(items):
+        yield RawRecord(source, index, value, _clip(raw), error, repairs=_replaced_in(value, replaced))
 
 
 def _read_json_lines(source: str, data: bytes) -> Iterator[RawRecord]:
     for index, line in enumerate(data.split(b"\n")):
-        raw = _decode(line).removesuffix("\r")
+        raw, replaced = recover.decode(line)
+        raw = raw.removesuffix("\r")
         text = raw.strip().lstrip("\ufeff")
         if not text:
             continue  # blank lines are not records
+        repairs = (recover.INVALID_UTF8,) if replaced else ()
         try:
-            yield RawRecord(source, index, json.loads(text), raw)
+            yield RawRecord(source, index, json.loads(text), raw, repairs=repairs)
         except json.JSONDecodeError as error:
             yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {error}")
+        except RecursionError:
+            yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {recover.TOO_DEEP}")
 
 
 def _read_parquet(path: Path | io.BytesIO) -> pl.DataFrame:
@@ -192,11 +195,27 @@ def _read_parquet(path: Path | io.BytesIO) -> pl.DataFrame:
         raise _CorruptFile(f"not a readable Parquet file: {_first_line(error)}") from None
 
 
-def _read_csv(path: Path | io.BytesIO) -> pl.DataFrame:
+def _read_csv_source(source: str, data: bytes) -> Iterator[RawRecord]:
+    """Polars reads a well-formed file; one it refuses is read record by record, so
+    a ragged row or an unclosed quote quarantines that record alone."""
+    text, replaced = recover.decode(data)
+    try:
+        frame = _read_csv(data)
+    except _CorruptFile:
+        for index, (value, raw, error) in enumerate(recover.csv_records(text.lstrip("\ufeff"))):
+            if value is not None:
+                value.update({c: value[c] or "" for c in ("instruction", "input", "output") if c in value})
+            yield RawRecord(source, index, value, _clip(raw), error, repairs=_replaced_in(value, replaced))
+        return
+    for index, value in enumerate(frame.iter_rows(named=True)):
+        yield RawRecord(source, index, value, "", repairs=_replaced_in(value, replaced))
+
+
+def _read_csv(data: bytes) -> pl.DataFrame:
     try:
         # Every cell as text: CSV cannot tell a number from a string, so types are
         # not judged here.
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+        frame = pl.read_csv(data, infer_schema=False, encoding="utf8-lossy")
     except pl.exceptions.NoDataError:
         return pl.DataFrame()
     except pl.exceptions.PolarsError as error:
@@ -258,7 +277,10 @@ def load_records(sources: list[str], say: Callable[[str], None] = print) -> list
         try:
             records.extend(read_source(source))
         except _CorruptFile as error:
-            raw = _clip(_decode(Path(source).read_bytes()[:2000]))
+            try:
+                raw = _clip(_decode(Path(source).read_bytes()[:2000]))
+            except OSError as reading:
+                raise InputError(f"cannot read {source}: {reading.strerror or reading}") from None
             records.append(RawRecord(source, 0, None, raw, str(error)))
     return records
 

@@ -91,6 +91,8 @@ def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
     repairs.append(pl.when(empty_input).then(pl.lit("empty_input_spelling")))
     final["input"] = pl.when(empty_input).then(pl.lit("")).otherwise(final["input"])
     temporary = [f"_{step}_{c}" for step in steps for c in C.FIELDS]
+    if C.REPAIRS in lf.collect_schema():  # made while reading (invalid UTF-8): they come first
+        repairs.insert(0, pl.col(C.REPAIRS).fill_null(pl.lit([], pl.List(pl.String))))
     return lf.with_columns(pl.concat_list(repairs).list.drop_nulls().alias(C.REPAIRS), **final).drop(temporary)
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_va
 from pipeline import columns as C
 from pipeline.report.examples import clip
 from pipeline.report.model import QuarantineFacts
+from pipeline.stages.fields import ExtraFieldTypes, value_problem
 from pipeline.stages.load import RawRecord
 
 QUARANTINE_SCHEMA = {C.SOURCE: pl.String, C.ROW: pl.Int64, C.RAW: pl.String, C.ERROR: pl.String}
@@ -43,6 +44,9 @@ class InstructionRecord(BaseModel):
         return value
 
 
+_CORE = frozenset(C.FIELDS)
+
+
 def _describe(error: ValidationError) -> str:
     parts = []
     for problem in error.errors():
@@ -56,35 +60,70 @@ def _raw_text(record: RawRecord) -> str:
     if record.raw:
         return record.raw
     value = record.value if record.original is None else record.original
-    return json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError):
+        return repr(value)[:2000]
+    # A lone surrogate cannot be written: such text keeps its \uXXXX escapes.
+    return text if _utf8(text) else json.dumps(value, default=str)
 
 
-def check(record: RawRecord) -> tuple[dict[str, Any] | None, str | None]:
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _without_bookkeeping(value: dict) -> dict:
+    """A row of a curated set (clean/ or rejected/ of an earlier run) is curated
+    again: its earlier lineage, repairs and reasons give way to this run's."""
+    if C.CURATED_MARK <= value.keys():
+        return {key: item for key, item in value.items() if key not in C.BOOKKEEPING}
+    return value
+
+
+def check(record: RawRecord, extras: ExtraFieldTypes | None = None) -> tuple[dict[str, Any] | None, str | None]:
     """The validated row, or the reason it goes to quarantine."""
     if record.parse_error is not None:
         return None, record.parse_error
     if not isinstance(record.value, dict):
         return None, f"record is not a JSON object (found {type(record.value).__name__})"
-    clashes = sorted(key for key in record.value if key in C.RESERVED or key.startswith(C.RULE_PREFIX))
+    value = _without_bookkeeping(record.value)
+    clashes = sorted(str(key) for key in value if C.is_pipeline_column(str(key)))
     if clashes:
         return None, f"field name(s) reserved for the pipeline's own columns: {', '.join(clashes)}"
+    problem = value_problem(value)
+    if problem is not None:
+        return None, problem
     try:
-        model = InstructionRecord.model_validate(record.value)
+        model = InstructionRecord.model_validate(value)
     except ValidationError as error:
         return None, _describe(error)
-    row = dict(record.value)
+    if extras is not None and len(value.keys() - _CORE):
+        # In the record's own order, so that the conflict named is the same in every run.
+        conflict = extras.admit({key: item for key, item in value.items() if key not in _CORE})
+        if conflict is not None:
+            return None, conflict
+    row = dict(value)
     row["input"] = model.input or ""
     return row, None
 
 
-def validate(records: list[RawRecord]) -> tuple[pl.LazyFrame, pl.DataFrame]:
-    """Split raw records into (valid rows with lineage, quarantine rows)."""
+def validate(records: list[RawRecord], extras: ExtraFieldTypes | None = None) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Split raw records into (valid rows with lineage, quarantine rows). ``extras``
+    carries the extra fields' types from batch to batch (and from a refresh's
+    published rows); without it, the types are this call's own."""
+    extras = ExtraFieldTypes() if extras is None else extras
     valid: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
     for order, record in enumerate(records):
-        row, error = check(record)
+        row, error = check(record, extras)
         if error is None:
             row[C.SOURCE], row[C.ROW], row[C.ORDER] = record.source, record.row, order
+            if record.repairs:
+                row[C.REPAIRS] = list(record.repairs)
             valid.append(row)
         else:
             quarantined.append({C.SOURCE: record.source, C.ROW: record.row, C.RAW: _raw_text(record), C.ERROR: error})

@@ -56,6 +56,8 @@ def snapshot(root: Path) -> dict[str, tuple[str, int]]:
     """Every file under ``root``: sha256 and mtime (ns); directories too (mtime)."""
     found = {}
     for path in sorted(root.rglob("*")):
+        if path.name == "LOCK":  # names the last refresh that held the state; not state
+            continue
         stat = path.stat()
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
         found[path.relative_to(root).as_posix()] = (digest, stat.st_mtime_ns)
