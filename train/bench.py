@@ -7,8 +7,10 @@ masked), in micro-batches of the same size flattened padding-free into one row
 (``DataCollatorWithFlattening`` here, TRL's ``padding_free=True``), on the same device
 and precision. Steps are timed from the end of one to the end of the next, so data
 collation counts on both sides; the first step of each run is a warm-up and is not
-timed. The two run alternately, ``rounds`` times each, so that a machine shared with
-other work slows both alike.
+timed, and a first untimed round of each keeps one-time costs of the process (imports,
+allocator, thread pools) out of the figures. The two then run alternately, ``rounds``
+times each, so that a machine shared with other work slows both alike; each round's
+figure is printed, so their spread shows how noisy the machine was.
 
 Run with ``python -m train.bench DIR/clean`` (a curated run's clean shards), or as the
 train section of ``make bench``, which curates the sample first. TRL is in the ``bench``
@@ -149,11 +151,14 @@ def bench_training(data_dir: str | Path, steps: int = 6, batch_size: int = 4, ma
         base = tiny_llama(len(tokenizer), scratch / "base", tokenizer)
         dataset = encoded_dataset(data_dir, tokenizer, max_seq_len)
         totals = {"curate train": [0.0, 0.0], "TRL SFTTrainer": [0.0, 0.0]}
-        for round_ in range(rounds):
+        for round_ in range(rounds + 1):  # round 0 warms up and is not counted
             for name, run in (("curate train", lambda: curate_train(data_dir, base, scratch / f"ours{round_}", settings)),
                               ("TRL SFTTrainer", lambda: trl_sft(dataset, base, scratch / f"trl{round_}", tokenizer, settings))):
                 tokens, seconds = run()
-                print(f"  round {round_ + 1}: {name:<16} {tokens / seconds:>10,.0f} real tokens/s", flush=True)
+                label = f"round {round_}" if round_ else "warm-up"
+                print(f"  {label}: {name:<16} {tokens / seconds:>10,.0f} real tokens/s", flush=True)
+                if not round_:
+                    continue
                 totals[name][0] += tokens
                 totals[name][1] += seconds
     results = {name: {"tokens": t, "seconds": s, "tokens_per_s": t / s} for name, (t, s) in totals.items()}
