@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import polars as pl
 import pytest
 from pydantic import ValidationError
@@ -289,3 +290,15 @@ def test_near_pairs_do_not_depend_on_the_signature_batch(monkeypatch):
     assert whole.height > 50
     assert batched.sort("a", "b").equals(whole.sort("a", "b"))
     assert all(batched_common[f].sort().equals(common[f].sort()) for f in C.FIELDS)
+
+
+def test_near_pairs_of_some_rows_read_in_place_equal_those_of_a_copy():
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1200, seed=6)
+    frame = pl.DataFrame(records).select(C.FIELDS)
+    some = np.arange(0, frame.height, 2, dtype=np.int64)
+    in_place, _ = D.near_pairs(frame, DedupConfig(), some)
+    copied, _ = D.near_pairs(frame[some], DedupConfig())
+    assert in_place.height > 0 and in_place.sort("a", "b").equals(copied.sort("a", "b"))
