@@ -216,6 +216,27 @@ def verify(shingles: minhash.Ragged, words: dict[str, pl.Series], a: np.ndarray,
 SIGNATURE_BATCH = 50_000  # rows whose shingles exist at once while signatures are computed
 
 
+class _Gathered:
+    """The rows ``rows`` of ``frame``, taken a slice at a time: what near dedup reads
+    of the representatives, without a copy of all their texts."""
+
+    def __init__(self, frame: pl.DataFrame, rows: np.ndarray) -> None:
+        self.frame, self.rows = frame, rows
+
+    @property
+    def height(self) -> int:
+        return len(self.rows)
+
+    def slice(self, start: int, length: int) -> pl.DataFrame:
+        return self.frame[self.rows[start : start + length]]
+
+    def gather_every(self, step: int) -> pl.DataFrame:
+        return self.frame[self.rows[::step]]
+
+    def __getitem__(self, positions: np.ndarray) -> pl.DataFrame:
+        return self.frame[self.rows[positions]]
+
+
 def _signatures_and_bands(frame: pl.DataFrame, config: DedupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(signatures, band keys, has shingles) of every row, computed batch by batch so
     that only one batch's shingles and word lists exist at a time (they are row by
@@ -225,7 +246,8 @@ def _signatures_and_bands(frame: pl.DataFrame, config: DedupConfig) -> tuple[np.
     keys = np.empty((frame.height, bands), dtype=np.uint64)
     eligible = np.empty(frame.height, dtype=bool)
     for start in range(0, frame.height, SIGNATURE_BATCH):
-        shingles, _ = minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram)
+        batch = frame.slice(start, SIGNATURE_BATCH)
+        shingles, _ = minhash.record_shingles(batch, C.FIELDS, config.ngram)
         stop = start + len(shingles)
         signature[start:stop] = minhash.signatures(shingles, config.num_perm, config.seed)
         keys[start:stop] = minhash.band_keys(signature[start:stop], bands, rows)
@@ -276,12 +298,16 @@ def _same_maths(words: dict[str, pl.Series], a: np.ndarray, b: np.ndarray) -> np
     return same
 
 
-def near_pairs(frame: pl.DataFrame, config: DedupConfig) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
-    """Verified near-duplicate pairs (a, b, similarity) of row indices of ``frame``,
-    and the boilerplate words of each field.
+def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """Verified near-duplicate pairs (a, b, similarity) among the rows ``rows`` of
+    ``frame`` (all rows when None), as indices into ``rows``, and the boilerplate
+    words of each field.
 
     Only signatures and band keys are kept for every row; shingles and word lists
-    are made again for the rows of candidate pairs alone, to verify them."""
+    are made again for the rows of candidate pairs alone, to verify them. The texts
+    are never copied as a whole: batches are taken from ``frame`` as needed."""
+    if rows is not None:
+        frame = _Gathered(frame, rows)
     signature, keys, eligible = _signatures_and_bands(frame, config)
     record = np.flatnonzero(eligible).astype(np.int64)
     candidates = minhash.bucket_pairs(keys[eligible].ravel(), np.repeat(record, keys.shape[1]))
@@ -335,7 +361,7 @@ def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) 
             representatives = np.sort(first.to_numpy()).astype(np.int64)
         else:
             representatives = np.arange(frame.height, dtype=np.int64)
-        pairs, common = near_pairs(frame.select(C.FIELDS)[representatives], config)
+        pairs, common = near_pairs(frame.select(C.FIELDS), config, representatives)
         clusters.union_pairs(
             representatives[pairs.get_column("a").to_numpy()], representatives[pairs.get_column("b").to_numpy()]
         )

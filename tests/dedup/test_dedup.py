@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import polars as pl
 import pytest
 from pydantic import ValidationError
@@ -311,3 +312,15 @@ def test_a_shared_template_with_different_numbers_or_formulae_is_not_a_duplicate
     found = reasons((TEMPLATE + first, "", "The value."), (TEMPLATE + second, "", "The value."),
                     config=Config(dedup=DedupConfig(conflicting_output=False)))
     assert (found == [None, "near_duplicate"]) is duplicates and found[0] is None
+
+
+def test_near_pairs_of_some_rows_read_in_place_equal_those_of_a_copy():
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1200, seed=6)
+    frame = pl.DataFrame(records).select(C.FIELDS)
+    some = np.arange(0, frame.height, 2, dtype=np.int64)
+    in_place, _ = D.near_pairs(frame, DedupConfig(), some)
+    copied, _ = D.near_pairs(frame[some], DedupConfig())
+    assert in_place.height > 0 and in_place.sort("a", "b").equals(copied.sort("a", "b"))
