@@ -39,7 +39,9 @@ MISSING_OR_NON_TEXT = {
     389: "a website screenshot",
 }
 WRONG_ARITHMETIC = [13, 265, 634, 708, 1347, 2272, 2738, 2884, 3115, 3393, 3648, 4090, 4341, 4821]
-DROP_RULES = [name for name, rule in RULES.items() if rule.severity.value == "drop" and name != "too_long"]
+# The content rules that run on any run (benchmark_overlap runs only with benchmarks).
+DROP_RULES = [name for name, rule in RULES.items()
+              if rule.severity.value == "drop" and name != "too_long" and rule.applies(RuleParams())]
 
 
 def judged(records: list[dict]) -> pl.DataFrame:
