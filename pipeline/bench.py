@@ -35,7 +35,7 @@ from typing import Callable
 import polars as pl
 
 from pipeline import columns as C
-from pipeline.synthetic import _recase, _repunctuate, _respace, make_corpus, write_jsonl
+from pipeline.synthetic import recase, repunctuate, respace, make_corpus, write_jsonl
 
 DEDUP_REASONS = ("exact_duplicate", "near_duplicate", "conflicting_output")
 MEMORY_ROWS = (100_000, 1_000_000)  # the memory section's corpus sizes
@@ -184,11 +184,11 @@ def _reworded(record: dict, rng: random.Random) -> dict:
         if edit == "lead-in":
             text = rng.choice(_LEAD_INS) + text[:1].lower() + text[1:]
         elif edit == "case":
-            text = _recase(text, rng)
+            text = recase(text, rng)
         elif edit == "space" and text:
-            text = _respace(text, rng)
+            text = respace(text, rng)
         elif edit == "punctuation":
-            text = _repunctuate(text, rng)
+            text = repunctuate(text, rng)
         elif edit == "swap" and len(words) > 3:
             i = rng.randrange(len(words) - 1)
             words[i], words[i + 1] = words[i + 1], words[i]

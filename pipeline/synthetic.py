@@ -90,18 +90,18 @@ class _Writer:
         return {"instruction": instruction, "input": source, "output": output}
 
 
-def _recase(text: str, rng: random.Random) -> str:
+def recase(text: str, rng: random.Random) -> str:
     return rng.choice([text.upper(), text.lower(), text.swapcase()])
 
 
-def _respace(text: str, rng: random.Random) -> str:
+def respace(text: str, rng: random.Random) -> str:
     words = text.split(" ")
     where = rng.randrange(len(words))
     words[where] = words[where] + rng.choice(["  ", "\t", "   "])
     return " ".join(words) + rng.choice(["", " ", "\n"])
 
 
-def _repunctuate(text: str, rng: random.Random) -> str:
+def repunctuate(text: str, rng: random.Random) -> str:
     stripped = text.rstrip(".!?")
     return stripped + rng.choice(["!", "", "?", "..."]) if stripped else text + "."
 
@@ -168,18 +168,18 @@ def _planted_copy(kind: str, record: dict, rng: random.Random, writer: _Writer) 
         edit = rng.choice(["verbatim", "case", "space"])
         name = rng.choice(C.FIELDS[:1] + C.FIELDS[2:])
         if edit == "case":
-            record[name] = _recase(record[name], rng)
+            record[name] = recase(record[name], rng)
         elif edit == "space":
-            record[name] = _respace(record[name], rng)
+            record[name] = respace(record[name], rng)
     elif kind == "near":
         edit = rng.choice(["punctuation", "word", "word+case"])
         if edit == "punctuation":
-            record["instruction"] = _repunctuate(record["instruction"], rng)
+            record["instruction"] = repunctuate(record["instruction"], rng)
         else:
             name = _long_field(record)
             record[name] = _change_word(record[name], rng, writer)
             if edit == "word+case":
-                record["instruction"] = _recase(record["instruction"], rng)
+                record["instruction"] = recase(record["instruction"], rng)
     elif kind == "conflicting":
         record["output"] = writer.sentence_text(writer.length(38, 0.8, 1, 600))
     return record
