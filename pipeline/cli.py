@@ -15,7 +15,8 @@ from pipeline.publish.exports import EXPORT_FORMATS
 
 
 def _config(args: argparse.Namespace):
-    """The config file's settings with ``--map`` laid over its ``[fields]``."""
+    """The config file's settings with ``--map`` laid over its ``[fields]`` and the
+    ``--decontaminate`` files added to its benchmarks (both checked here, before any work)."""
     from pipeline.config import load_config, with_field_map
     from pipeline.stages.shapes import parse_map
 
