@@ -35,7 +35,8 @@ class Conflict(Exception):
     """Two values of one field, or two elements of one list, have different types."""
 
 
-def _encodable(text: str) -> bool:
+def encodable(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (a lone surrogate cannot)."""
     if text.isascii():  # the common case, and much cheaper than encoding
         return True
     try:
@@ -48,14 +49,14 @@ def _encodable(text: str) -> bool:
 def _good_name(key) -> bool:
     # NUL ends a C string: Arrow and Ray cannot carry such a column name.
     # An empty name becomes "column_N" on the way through Arrow.
-    return isinstance(key, str) and key != "" and "\x00" not in key and _encodable(key)
+    return isinstance(key, str) and key != "" and "\x00" not in key and encodable(key)
 
 
 def value_problem(record: dict) -> str | None:
     """Why a parsed record cannot be stored, or None. Walks the value without
     recursion, so any depth that JSON parsing allowed is safe to check."""
     for key, item in record.items():  # the common flat record of strings, without the walk
-        if type(item) is not str or not (item.isascii() or _encodable(item)) or not _good_name(key):
+        if type(item) is not str or not (item.isascii() or encodable(item)) or not _good_name(key):
             break
     else:
         return None
@@ -65,7 +66,7 @@ def value_problem(record: dict) -> str | None:
         if depth > MAX_DEPTH:
             return f"{_short(where)}: nested deeper than {MAX_DEPTH} levels"
         if isinstance(value, str):
-            if not _encodable(value):
+            if not encodable(value):
                 return f"{where or 'record'}: lone surrogate (not valid Unicode)"
         elif isinstance(value, bool) or value is None or isinstance(value, float):
             continue

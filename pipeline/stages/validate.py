@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_va
 from pipeline import columns as C
 from pipeline.report.examples import clip
 from pipeline.report.model import QuarantineFacts
-from pipeline.stages.fields import ExtraFieldTypes, value_problem
+from pipeline.stages.fields import ExtraFieldTypes, encodable, value_problem
 from pipeline.stages.load import RawRecord
 
 QUARANTINE_SCHEMA = {C.SOURCE: pl.String, C.ROW: pl.Int64, C.RAW: pl.String, C.ERROR: pl.String}
@@ -65,15 +65,7 @@ def _raw_text(record: RawRecord) -> str:
     except (RecursionError, ValueError):
         return repr(value)[:2000]
     # A lone surrogate cannot be written: such text keeps its \uXXXX escapes.
-    return text if _utf8(text) else json.dumps(value, default=str)
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return text if encodable(text) else json.dumps(value, default=str)
 
 
 def _without_bookkeeping(value: dict) -> dict:
