@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import InputError
+from pipeline.stages.load import COMPRESSIONS, SUFFIXES
 from rules import RULES, RuleParams, Severity
 from train.tokenizer import DEFAULT_TOKENIZER  # the one default, shared with training
 
@@ -127,7 +128,7 @@ class FieldsConfig(_Strict):
 def benchmark_name(path: Path) -> str:
     """The file name without its format and compression suffixes: humaneval.jsonl.gz -> humaneval."""
     name = path.name
-    for suffix in (".gz", ".zst", ".json", ".jsonl", ".ndjson", ".parquet", ".csv"):
+    for suffix in (*COMPRESSIONS, *SUFFIXES):  # the loaders' own lists: compression first, then format
         name = name.removesuffix(suffix)
     return name or path.name
 
