@@ -347,7 +347,8 @@ def band_shape(config: DedupConfig) -> tuple[int, int]:
 def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) -> tuple[np.ndarray, dict | None]:
     """For each row, the smallest row index of its cluster (itself when unique),
     and the boilerplate words near dedup found (None when it did not run).
-    ``keys`` holds the ``content`` and ``prompt`` hashes of the rows."""
+    ``keys`` holds the ``content`` and ``prompt`` hashes of the rows; ``frame``
+    may also be a ``spill.Rows`` (the streamed engine's texts)."""
     clusters = UnionFind(frame.height)
     common = None
     if config.exact:
@@ -444,11 +445,14 @@ def mark_duplicates(frame: pl.DataFrame, config: Config, published: np.ndarray |
 
 
 def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, rank: np.ndarray,
-                  config: DedupConfig, common: dict | None, published: np.ndarray | None = None) -> pl.DataFrame:
+                  config: DedupConfig, common: dict | None, published: np.ndarray | None = None,
+                  texts=None) -> pl.DataFrame:
     """``_dedup_reason``, ``_cluster`` and ``_duplicate_of`` of the rows of
     ``frame`` (in load order), given each row's cluster root. Clusters are
-    independent of each other, so this can run on one cluster at a time."""
-    texts = frame.select(C.FIELDS)
+    independent of each other, so this can run on one cluster at a time.
+    ``texts``: where the rows' texts are read when ``frame`` holds only lineage
+    (the streamed engine's ``spill.Rows``)."""
+    texts = frame.select(C.FIELDS) if texts is None else texts
     survivor = assign_survivors(texts, keys, roots, rank, config, common)
     if published is not None:
         # Published rows are never taken back, even where two of them turn out
@@ -588,12 +592,13 @@ def _example(frame: pl.DataFrame, cluster: int, reason: str, config: DedupConfig
     }
 
 
-def dedup_facts(frame: pl.DataFrame, context: Context) -> DedupFacts:
+def dedup_facts(frame: pl.DataFrame, context: Context, texts=None) -> DedupFacts:
     """Clusters, rows removed per reason, cluster sizes, and the clusters the report
     may show (the largest of each reason, survivor against the rows it replaced).
 
     Needs whole clusters: every row of a cluster in ``frame`` (the Ray engine
-    partitions by ``_cluster``)."""
+    partitions by ``_cluster``). ``texts``: where the texts of the shown clusters
+    are read when ``frame`` holds only lineage and a ``_position`` column."""
     config = context.config.dedup
     clustered = frame.filter(pl.col(C.CLUSTER).is_not_null()) if C.CLUSTER in frame.columns else frame.clear()
     if clustered.is_empty():
@@ -606,9 +611,55 @@ def dedup_facts(frame: pl.DataFrame, context: Context) -> DedupFacts:
         for cluster, reason, removed in by_cluster.iter_rows()
         if reason in REASONS  # not duplicate_of_previous: that survivor is in an earlier version
     ])
+    shown = clustered
+    if texts is not None:
+        shown = clustered.filter(pl.col(C.CLUSTER).is_in([c.cluster for c in candidates]))
+        shown = pl.concat([shown, texts[shown.get_column(POSITION).to_numpy()]], how="horizontal")
     return DedupFacts(
         clusters=clustered.get_column(C.CLUSTER).n_unique(),
         rows_removed={str(name): int(count) for name, count in reasons.iter_rows()},
         cluster_sizes={int(size): int(count) for size, count in sizes.iter_rows()},
-        candidates=[c.model_copy(update={"example": _example(clustered, c.cluster, c.reason, config)}) for c in candidates],
+        candidates=[c.model_copy(update={"example": _example(shown, c.cluster, c.reason, config)}) for c in candidates],
     )
+
+
+# ---------------------------------------------------------------- streamed (the local engine)
+#
+# The local engine keeps only these compact keys of every row in memory; the texts
+# wait on disk (``pipeline.engines.spill``) and are read back for the rows that
+# near dedup, survivor checks and the report's examples compare.
+
+POSITION = "_position"  # a row's index in the whole corpus, in load order
+RANK = ("_rank_drops", "_rank_fired", "_rank_informative")
+
+
+def dedup_keys(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """A batch's part of dedup: lineage, ``content`` / ``prompt`` hashes and the
+    quality sort keys of every row (row by row, so batches add up)."""
+    drops, fired, informative, order = quality_rank(config)
+    return pl.concat([
+        frame.select(order, pl.col(C.SOURCE), pl.col(C.ROW).cast(pl.Int64),
+                     *(key.cast(pl.Int64).alias(name) for key, name in zip((drops, fired, informative), RANK))),
+        duplicate_keys(frame),
+    ], how="horizontal")
+
+
+def mark_rows(keys: pl.DataFrame, texts, config: Config) -> pl.DataFrame:
+    """``mark_duplicates`` on the ``dedup_keys`` of every row, texts read from
+    ``texts`` only where rows are compared: the three dedup columns, in row order."""
+    settings = config.dedup
+    if keys.height == 0 or not (settings.exact or settings.conflicting_output or settings.near):
+        return unmarked(keys).select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)
+    best_first = keys.select(pl.arg_sort_by([*RANK, C.ORDER]).alias("row")).get_column("row").to_numpy()
+    rank = np.empty(keys.height, dtype=np.int64)
+    rank[best_first] = np.arange(keys.height)
+    hashes = keys.select("content", "prompt")
+    roots, common = cluster_roots(texts, hashes, settings)
+    return mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts)
+
+
+def streamed_dedup_facts(marks: pl.DataFrame, keys: pl.DataFrame, texts, context: Context) -> DedupFacts:
+    """``dedup_facts`` from ``mark_rows``' columns and the ``dedup_keys`` of every
+    row, texts read for the clusters the report shows."""
+    frame = pl.concat([keys.select(C.SOURCE, C.ROW), marks], how="horizontal")
+    return dedup_facts(frame.with_row_index(POSITION).with_columns(pl.col(POSITION).cast(pl.Int64)), context, texts)

@@ -15,7 +15,7 @@ import json
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import polars as pl
 
@@ -84,7 +84,10 @@ def read_source(source: str) -> Iterator[RawRecord]:
         if suffix == ".json":
             yield from _read_json_array(source, recover.as_utf8(_read_bytes(path, compression)))
         elif suffix in (".jsonl", ".ndjson"):
-            yield from _read_json_lines(source, recover.as_utf8(_read_bytes(path, compression)))
+            if compression is None and not _needs_recoding(path):
+                yield from _read_json_lines(source, _lines_of(path))  # streamed: a line at a time
+            else:
+                yield from _read_json_lines(source, recover.as_utf8(_read_bytes(path, compression)).split(b"\n"))
         elif suffix == ".parquet":
             yield from _read_table(source, _read_parquet(io.BytesIO(_read_bytes(path, compression)) if compression else path))
         else:
@@ -136,7 +139,7 @@ def _read_json_array(source: str, data: bytes) -> Iterator[RawRecord]:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
         if error.msg == "Extra data" and text.lstrip().startswith("{"):
-            yield from _read_json_lines(source, data)  # JSON Lines in a file named .json
+            yield from _read_json_lines(source, data.split(b"\n"))  # JSON Lines in a file named .json
             return
         # The file as a whole is one unparseable record: record 0 of that source.
         yield RawRecord(source, 0, None, _clip(text), f"file is not valid JSON: {error}")
@@ -172,8 +175,23 @@ def _read_json_items(source: str, text: str, replaced: bool) -> Iterator[RawReco
         yield RawRecord(source, index, value, _clip(raw), error, repairs=_replaced_in(value, replaced))
 
 
-def _read_json_lines(source: str, data: bytes) -> Iterator[RawRecord]:
-    for index, line in enumerate(data.split(b"\n")):
+def _needs_recoding(path: Path) -> bool:
+    """Whether the file is UTF-16 (``recover.as_utf8`` decides from its first 64 bytes)."""
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    return recover.as_utf8(head) != head
+
+
+def _lines_of(path: Path) -> Iterator[bytes]:
+    """The file's lines without their "\\n", read as they are needed: the same pieces
+    as ``data.split(b"\\n")`` without the whole file in memory."""
+    with path.open("rb") as handle:
+        for line in handle:
+            yield line[:-1] if line.endswith(b"\n") else line
+
+
+def _read_json_lines(source: str, lines: Iterable[bytes]) -> Iterator[RawRecord]:
+    for index, line in enumerate(lines):
         raw, replaced = recover.decode(line)
         raw = raw.removesuffix("\r")
         text = raw.strip().lstrip("\ufeff")
@@ -271,18 +289,31 @@ def _read_dataset_rows(source: str, loaded) -> Iterator[RawRecord]:
 
 def load_records(sources: list[str], say: Callable[[str], None] = print) -> list[RawRecord]:
     """Every raw record of every source, in source order then record order."""
-    records: list[RawRecord] = []
+    return [record for batch in record_batches(sources, None, say) for record in batch]
+
+
+def record_batches(sources: list[str], size: int | None,
+                   say: Callable[[str], None] = print) -> Iterator[list[RawRecord]]:
+    """The raw records of every source in load order, at most ``size`` at a time
+    (all of a source at once when None); a batch never mixes two sources."""
     for number, source in enumerate(sources, start=1):
         say(f"  reading {source} ({number}/{len(sources)})")
+        batch: list[RawRecord] = []
         try:
-            records.extend(read_source(source))
+            for record in read_source(source):
+                batch.append(record)
+                if len(batch) == size:
+                    yield batch
+                    batch = []
         except _CorruptFile as error:
+            # Raised before any record of the source is read: the whole file is one record.
             try:
                 raw = _clip(_decode(Path(source).read_bytes()[:2000]))
             except OSError as reading:
                 raise InputError(f"cannot read {source}: {reading.strerror or reading}") from None
-            records.append(RawRecord(source, 0, None, raw, str(error)))
-    return records
+            batch.append(RawRecord(source, 0, None, raw, str(error)))
+        if batch:
+            yield batch
 
 
 def _first_line(error: Exception) -> str:

@@ -184,10 +184,11 @@ def _by_source(records: list[RawRecord]) -> Iterable[tuple[str, list[RawRecord]]
             start = end
 
 
-def conform_source(source: str, records: list[RawRecord],
-                   fields: dict[str, str] | None = None) -> tuple[list[RawRecord], SourceShape]:
-    """One source's records as Alpaca records (or quarantine-bound ones), and its shape."""
-    keys = keys_of(records)
+def conform_source(source: str, records: list[RawRecord], fields: dict[str, str] | None = None,
+                   keys: list[str] | None = None) -> tuple[list[RawRecord], SourceShape]:
+    """One source's records as Alpaca records (or quarantine-bound ones), and its
+    shape. ``keys``: the whole source's keys when ``records`` is one batch of it."""
+    keys = keys_of(records) if keys is None else keys
     if fields:
         missing = sorted({key for key in fields.values() if key not in keys})
         if missing and keys:
@@ -211,6 +212,55 @@ def conform_source(source: str, records: list[RawRecord],
     blank_is_empty = file_format(Path(source))[0] == ".csv"
     moved = frozenset(renames.values()) | frozenset(renames)  # keys replaced by the renamed ones
     return [_renamed(record, renames, moved, blank_is_empty) for record in records], facts
+
+
+class ShapeChanged(Exception):
+    """A streamed source's later batches hold keys that change the shape its first
+    batch gave: the source must be conformed with all its keys known (``keys``)."""
+
+    def __init__(self, source: str, keys: list[str]) -> None:
+        super().__init__(source)
+        self.source, self.keys = source, keys
+
+
+class BatchedSource:
+    """``conform_source`` for a source read a batch at a time, with the same result.
+
+    The shape is detected on the keys seen so far when the first batch comes, or
+    on ``known_keys`` (every key of the source, found by an earlier read). At the
+    end every key of the source is known: when they give another shape or
+    mapping than the first batch did, ``finish`` raises ``ShapeChanged``.
+    """
+
+    def __init__(self, source: str, fields: dict[str, str] | None, known_keys: list[str] | None = None) -> None:
+        self.source, self.fields = source, fields
+        self.seen: dict[str, None] = {}
+        self.keys = known_keys
+        self.facts: SourceShape | None = None
+
+    def conform(self, records: list[RawRecord]) -> list[RawRecord]:
+        self.seen.update(dict.fromkeys(keys_of(records)))
+        if self.keys is None:
+            self.keys = list(self.seen)
+            if self.fields and not set(self.fields.values()) <= set(self.keys):
+                # A missing key is an error only if no record of the source has it.
+                raise ShapeChanged(self.source, self.keys)
+        conformed, facts = conform_source(self.source, records, self.fields, self.keys)
+        if self.facts is None:
+            self.facts = facts
+        else:
+            self.facts.records += facts.records
+            self.facts.multi_turn += facts.multi_turn
+        return conformed
+
+    def finish(self) -> SourceShape:
+        if self.facts is None:  # an empty source
+            return conform_source(self.source, [], self.fields, self.keys)[1]
+        if list(self.seen) != self.keys:
+            _, whole = conform_source(self.source, [], self.fields, list(self.seen))
+            if (whole.shape, whole.mapping, whole.turns) != (self.facts.shape, self.facts.mapping, self.facts.turns):
+                raise ShapeChanged(self.source, list(self.seen))
+        return self.facts
 
 
 def _raw(record: RawRecord) -> str:

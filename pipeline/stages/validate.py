@@ -103,14 +103,16 @@ def check(record: RawRecord, extras: ExtraFieldTypes | None = None) -> tuple[dic
     return row, None
 
 
-def validate(records: list[RawRecord], extras: ExtraFieldTypes | None = None) -> tuple[pl.LazyFrame, pl.DataFrame]:
+def validate(records: list[RawRecord], extras: ExtraFieldTypes | None = None,
+             first_order: int = 0) -> tuple[pl.LazyFrame, pl.DataFrame]:
     """Split raw records into (valid rows with lineage, quarantine rows). ``extras``
     carries the extra fields' types from batch to batch (and from a refresh's
-    published rows); without it, the types are this call's own."""
+    published rows); without it, the types are this call's own. ``first_order``
+    is the load order of ``records[0]`` (a later batch of a streamed run)."""
     extras = ExtraFieldTypes() if extras is None else extras
     valid: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
-    for order, record in enumerate(records):
+    for order, record in enumerate(records, start=first_order):
         row, error = check(record, extras)
         if error is None:
             row[C.SOURCE], row[C.ROW], row[C.ORDER] = record.source, record.row, order

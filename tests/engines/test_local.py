@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from pipeline.engines import local as run_module
+from pipeline.engines import spill
 from pipeline.config import Config, OutputConfig, load_config
 from pipeline.engines.local import ReconciliationError, check_reconciled, run
 from pipeline.publish.write import sha256_of
@@ -148,14 +149,30 @@ def test_alpaca_5000_end_to_end(tmp_path):
     assert left.is_empty(), left["input"].to_list()
 
 
-def test_row_local_stages_in_many_batches_write_the_same_bytes(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("memory_bytes", [0, spill.MEMORY_BYTES], ids=["on disk", "in memory"])
+def test_many_small_batches_write_the_same_bytes(tmp_path, monkeypatch, capsys, memory_bytes):
+    """Streamed in batches of 37 rows, held between passes on disk or in memory:
+    the shards and the report of one big batch."""
     sample = str(ROOT / "data" / "sample")
     run([sample], tmp_path / "whole", Config(), quiet=True)
     monkeypatch.setattr(run_module, "BATCH_ROWS", 37)
+    monkeypatch.setattr(spill, "MEMORY_BYTES", memory_bytes)
+    spilled = []
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", _recording(pl.DataFrame.write_parquet, spilled))
     run([sample], tmp_path / "batched", Config())
-    assert "tokens: batch 2/" in capsys.readouterr().err  # progress per batch
+    assert "tokens, decontaminate: batch 2 (" in capsys.readouterr().err  # progress per batch
+    assert any(".spill" in str(path) for path in spilled) == (memory_bytes == 0)
+    assert not list((tmp_path / "batched").rglob(".spill*"))  # nothing of the spill is left
     for name in ("clean", "rejected", "quarantine"):
         for shard in sorted((tmp_path / "whole" / name).glob("*.parquet")):
             assert sha256_of(shard) == sha256_of(tmp_path / "batched" / name / shard.name), f"{name}/{shard.name}"
     whole, batched = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("whole", "batched"))
     assert {**whole, "timings_s": None} == {**batched, "timings_s": None}
+
+
+def _recording(write, paths: list):
+    def recorded(frame, path, *args, **kwargs):
+        paths.append(path)
+        return write(frame, path, *args, **kwargs)
+
+    return recorded
