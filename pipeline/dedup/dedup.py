@@ -39,6 +39,8 @@ of 729?") would otherwise make every task of that template look alike.
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -213,7 +215,7 @@ def verify(shingles: minhash.Ragged, words: dict[str, pl.Series], a: np.ndarray,
     return similarity, near
 
 
-SIGNATURE_BATCH = 50_000  # rows whose shingles exist at once while signatures are computed
+SIGNATURE_BATCH = 20_000  # rows whose shingles exist at once while signatures are computed (~100 MB)
 
 
 class _Gathered:
@@ -237,22 +239,77 @@ class _Gathered:
         return self.frame[self.rows[positions]]
 
 
-def _signatures_and_bands(frame: pl.DataFrame, config: DedupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _banded_pairs(keys: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``minhash.bucket_pairs`` of the band keys of the ``eligible`` rows, one band
+    at a time: a bucket never spans two bands (the band is mixed into its keys), so
+    the pairs are the same as from all keys at once, without sorting them all
+    together (a few hundred MB at a million rows)."""
+    record = np.flatnonzero(eligible).astype(np.int64)
+    found = [minhash.bucket_pairs(np.ascontiguousarray(keys[eligible, band]), record) for band in range(keys.shape[1])]
+    span = int(record.max()) + 1 if len(record) else 1
+    pairs = np.unique(np.concatenate([
+        pair.get_column("a").to_numpy() * span + pair.get_column("b").to_numpy() for pair in found
+    ] or [np.empty(0, dtype=np.int64)]))
+    return pairs // span, pairs % span
+
+
+class _Signatures:
+    """MinHash signatures of every row, batch by batch: in memory while they are
+    small, otherwise each batch's in a temporary file, so that a corpus of millions
+    of rows never holds all its signatures (512 bytes a row at 128 permutations)
+    at once. Only the rows of candidate pairs are ever read back."""
+
+    IN_MEMORY_BYTES = 64 << 20
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray | Path] = []
+        self.starts = [0]
+        self.held = 0
+        self.directory: tempfile.TemporaryDirectory | None = None
+
+    def append(self, signature: np.ndarray) -> None:
+        if self.held + signature.nbytes <= self.IN_MEMORY_BYTES:
+            self.parts.append(signature)
+            self.held += signature.nbytes
+        else:
+            self.directory = self.directory or tempfile.TemporaryDirectory(prefix="curate-signatures-")
+            path = Path(self.directory.name) / f"{len(self.parts)}.npy"
+            np.save(path, signature)
+            self.parts.append(path)
+        self.starts.append(self.starts[-1] + len(signature))
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """The signatures of ``rows`` (sorted, distinct), in that order."""
+        owner = np.searchsorted(np.asarray(self.starts), rows, side="right") - 1
+        found = []
+        for number in np.unique(owner).tolist():
+            part = self.parts[number]
+            part = np.load(part) if isinstance(part, Path) else part
+            found.append(part[rows[owner == number] - self.starts[number]])
+        return np.concatenate(found) if found else np.empty((0, 0), dtype=np.uint32)
+
+    def close(self) -> None:
+        if self.directory is not None:
+            self.directory.cleanup()
+
+
+def _signatures_and_bands(frame: pl.DataFrame, config: DedupConfig) -> tuple[_Signatures, np.ndarray, np.ndarray]:
     """(signatures, band keys, has shingles) of every row, computed batch by batch so
     that only one batch's shingles and word lists exist at a time (they are row by
     row: the same values in any batch)."""
     bands, rows = band_shape(config)
-    signature = np.empty((frame.height, config.num_perm), dtype=np.uint32)
+    signatures = _Signatures()
     keys = np.empty((frame.height, bands), dtype=np.uint64)
     eligible = np.empty(frame.height, dtype=bool)
     for start in range(0, frame.height, SIGNATURE_BATCH):
         batch = frame.slice(start, SIGNATURE_BATCH)
         shingles, _ = minhash.record_shingles(batch, C.FIELDS, config.ngram)
         stop = start + len(shingles)
-        signature[start:stop] = minhash.signatures(shingles, config.num_perm, config.seed)
-        keys[start:stop] = minhash.band_keys(signature[start:stop], bands, rows)
+        signature = minhash.signatures(shingles, config.num_perm, config.seed)
+        keys[start:stop] = minhash.band_keys(signature, bands, rows)
         eligible[start:stop] = shingles.lengths > 0
-    return signature, keys, eligible
+        signatures.append(signature)
+    return signatures, keys, eligible
 
 
 def sampled_boilerplate(frame: pl.DataFrame, config: DedupConfig) -> dict[str, pl.Series]:
@@ -309,17 +366,17 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
     if rows is not None:
         frame = _Gathered(frame, rows)
     signature, keys, eligible = _signatures_and_bands(frame, config)
-    record = np.flatnonzero(eligible).astype(np.int64)
-    candidates = minhash.bucket_pairs(keys[eligible].ravel(), np.repeat(record, keys.shape[1]))
+    a, b = _banded_pairs(keys, eligible)
     del keys
-    a, b = candidates.get_column("a").to_numpy(), candidates.get_column("b").to_numpy()
     # Candidates whose estimate is far below the threshold are dropped before the
     # exact check: a pair truly at the threshold falls ESTIMATE_MARGIN below it
     # in fewer than one case in ten thousand (3.7 standard errors at 128
     # permutations), and templated data can give hundreds of thousands of them.
-    plausible = minhash.estimated_jaccard(signature, a, b) >= config.threshold - ESTIMATE_MARGIN
+    paired = np.unique(np.r_[a, b])
+    estimate = minhash.estimated_jaccard(signature.rows(paired), np.searchsorted(paired, a), np.searchsorted(paired, b))
+    signature.close()
+    plausible = estimate >= config.threshold - ESTIMATE_MARGIN
     a, b = a[plausible], b[plausible]
-    del signature
     common = sampled_boilerplate(frame, config)
     involved = np.unique(np.r_[a, b])
     shingles, words = minhash.record_shingles(frame[involved], C.FIELDS, config.ngram)

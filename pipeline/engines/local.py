@@ -243,11 +243,10 @@ class Judged:
 
 @dataclass
 class Marks:
-    """A corpus-wide stage's columns for every row, and what its facts read."""
+    """A corpus-wide stage's columns for every row (in row order), and its facts."""
 
     columns: pl.DataFrame
-    keys: pl.DataFrame
-    texts: Rows
+    facts: Facts
 
 
 def _with_marks(frame: pl.DataFrame, marks: dict[str, Marks], offset: int) -> pl.DataFrame:
@@ -270,10 +269,11 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
         if run[0].corpus_wide:
             stage = run[0]
             with timer.adding(stage.name):
-                texts, every_key = judged.batches.columns(list(C.FIELDS)), pl.concat(keys)
-                judged.marks[stage.name] = Marks(STREAMED[stage.name].mark(every_key, texts, config), every_key, texts)
+                streamed, texts, every_key = STREAMED[stage.name], judged.batches.columns(list(C.FIELDS)), pl.concat(keys)
+                marked = streamed.mark(every_key, texts, config)
+                judged.marks[stage.name] = Marks(marked, streamed.facts(marked, every_key, texts, context))
             timer.said([stage.name])
-            frames, keys = judged.batches, []
+            frames, keys = judged.batches.drain(), []
             continue
         for stage in run:
             judged.contexts[stage.name] = stage.settled(context, parts) if stage.needs else context
@@ -291,7 +291,7 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
             held.append(frame)
             timer.say(f"    {', '.join(stage.name for stage in run)}: batch {count} ({held.height:,} rows)")
         timer.said((["load", "validate"] if number == 0 else []) + [stage.name for stage in run])
-        frames, judged.batches = held, held
+        frames, judged.batches = held.drain(), held
     for stage in runs[-1]:
         judged.contexts[stage.name] = context
     return judged
@@ -299,12 +299,12 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
 
 def decide_and_write(judged: Judged, scratch: Path, config: Config, timer: StageTimer) -> RunFacts:
     """The last pass: its stages on every batch, then the batch's clean and rejected
-    rows to their shards; returns the row-local stages' facts, merged in load order."""
+    rows to their shards; returns the stages' facts (row-local ones merged in load order)."""
     last = passes(STAGES)[-1]
     clean, rejected = ShardWriter(scratch / "clean", config.output), ShardWriter(scratch / "rejected", config.output)
     empty = judged.batches.empty()  # every column of every batch, each of its widest type
-    facts, offset, frame = RunFacts(), 0, None
-    for batch in judged.batches:
+    facts, offset = RunFacts(**{name: marked.facts for name, marked in judged.marks.items()}), 0
+    for batch in judged.batches.drain():
         frame = _with_marks(pl.concat([empty, batch], how="diagonal_relaxed"), judged.marks, offset)
         offset += frame.height
         for stage in last:
@@ -358,10 +358,6 @@ def curate_into(scratch: Path, sources: list[str], inputs: list[str], config: Co
         frames = loaded_batches(sources, config, timer, quarantine, quarantined, shapes, known_keys)
         judged = judge_passes(frames, config, timer, scratch / SPILL)
         facts = decide_and_write(judged, scratch, config, timer)
-        for name, marked in judged.marks.items():
-            with timer.adding(name):
-                found = STREAMED[name].facts(marked.columns, marked.keys, marked.texts, Context(config))
-            facts = merge(facts, RunFacts(**{name: found}))
         with timer.adding("write"):
             quarantine.close()
         timer.said([stage.name for stage in passes(STAGES)[-1]] + ["write"])
