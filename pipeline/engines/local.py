@@ -34,8 +34,8 @@ from pipeline.report.build import Report, build_report
 from pipeline.report.model import Facts, QuarantineFacts, RunFacts, merge, merge_all
 from pipeline.stages.decide import split
 from pipeline.stages.fields import ExtraFieldTypes
-from pipeline.stages.load import expand_inputs, load_records, record_batches
-from pipeline.stages.shapes import BatchedSource, ShapeChanged, SourceShape, conform, shapes_section
+from pipeline.stages.load import expand_inputs, load_records, read_source, record_batches
+from pipeline.stages.shapes import BatchedSource, ShapeChanged, SourceShape, conform, keys_of, shapes_section
 from pipeline.stages.validate import quarantine_facts, validate
 
 
@@ -100,7 +100,7 @@ def batches(frame: pl.DataFrame) -> list[pl.DataFrame]:
     return [frame.slice(start, BATCH_ROWS) for start in range(0, max(frame.height, 1), BATCH_ROWS)]
 
 
-def in_batches(stage: Stage, frame: pl.DataFrame, context: Context, timer: StageTimer) -> pl.DataFrame:
+def in_batches(stage: Stage, frame: pl.DataFrame, context: Context) -> pl.DataFrame:
     """A row-local stage batch by batch (its corpus facts summed over all batches
     first): the same rows as on the whole frame."""
     parts = batches(frame)
@@ -113,7 +113,7 @@ def judge(frame: pl.DataFrame, context: Context, timer: StageTimer) -> pl.DataFr
     (refresh judges its new batch this way)."""
     for stage in STAGES:
         with timer(stage.name):
-            frame = stage.apply(frame, context) if stage.corpus_wide else in_batches(stage, frame, context, timer)
+            frame = stage.apply(frame, context) if stage.corpus_wide else in_batches(stage, frame, context)
     return frame
 
 
@@ -233,8 +233,8 @@ STREAMED = {"dedup": Streamed(dedup_keys, mark_rows, streamed_dedup_facts)}
 
 @dataclass
 class Judged:
-    """What the passes before the last leave: its input batches, the marks of the
-    corpus-wide stages (with the texts they were read from) and each stage's context."""
+    """What the passes before the last leave: the last pass's input batches, the
+    marks of the corpus-wide stages and the context of each stage."""
 
     batches: Batches
     marks: dict[str, Marks]
@@ -340,7 +340,7 @@ def run(inputs: list[str], out: str | Path, config: Config, export: str | list[s
             break
         except ShapeChanged as changed:
             # Rare: a source's later records change the shape its first batch gave.
-            known_keys[changed.source] = changed.keys
+            known_keys[changed.source] = changed.keys or keys_of(read_source(changed.source))
             timer.seconds.clear()
             timer.say(f"  {changed.source}: later records change its shape; curating again with all its keys")
     report.timings_s["total"] = round(time.perf_counter() - started, 4)
