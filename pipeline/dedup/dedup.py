@@ -378,11 +378,42 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
     plausible = estimate >= config.threshold - ESTIMATE_MARGIN
     a, b = a[plausible], b[plausible]
     common = sampled_boilerplate(frame, config)
-    involved = np.unique(np.r_[a, b])
-    shingles, words = minhash.record_shingles(frame[involved], C.FIELDS, config.ngram)
-    local_a, local_b = np.searchsorted(involved, a), np.searchsorted(involved, b)
-    similarity, near = verify(shingles, words, local_a, local_b, config, common)
+    similarity, near = _verified(frame, a, b, config, common)
     return pl.DataFrame({"a": a[near], "b": b[near], "similarity": similarity[near]}), common
+
+
+VERIFY_ROWS = 100_000  # rows whose texts, words and shingles exist at once while pairs are verified
+
+
+def _pair_blocks(a: np.ndarray, b: np.ndarray) -> list[slice]:
+    """The pairs in blocks whose rows number at most ``VERIFY_ROWS``: one block
+    when they all fit (each row's words made once), else blocks of half as many
+    pairs (a row in several blocks is tokenised once in each)."""
+    if len(np.unique(np.r_[a, b])) <= VERIFY_ROWS:
+        return [slice(0, len(a))]
+    step = VERIFY_ROWS // 2
+    return [slice(start, start + step) for start in range(0, len(a), step)]
+
+
+def _verified(frame, a: np.ndarray, b: np.ndarray, config: DedupConfig,
+              common: dict[str, pl.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """``verify`` of the pairs (a[i], b[i]) of rows of ``frame``, block by block."""
+    similarity, near = np.zeros(len(a), dtype=np.float64), np.zeros(len(a), dtype=bool)
+    for block in _pair_blocks(a, b):
+        involved = np.unique(np.r_[a[block], b[block]])
+        shingles, words = minhash.record_shingles(frame[involved], C.FIELDS, config.ngram)
+        local_a, local_b = np.searchsorted(involved, a[block]), np.searchsorted(involved, b[block])
+        similarity[block], near[block] = verify(shingles, words, local_a, local_b, config, common)
+    return similarity, near
+
+
+def similar_rows(texts, a: np.ndarray, b: np.ndarray, config: DedupConfig, common: dict | None) -> np.ndarray:
+    """Whether row a[i] of ``texts`` is a near duplicate of row b[i] (``pair_similarity``),
+    the texts read a block of pairs at a time."""
+    near = np.zeros(len(a), dtype=bool)
+    for block in _pair_blocks(a, b):
+        _, near[block] = pair_similarity(texts[a[block]], texts[b[block]], config, common)
+    return near
 
 
 def pair_similarity(left: pl.DataFrame, right: pl.DataFrame, config: DedupConfig,
@@ -460,7 +491,7 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
             taken |= prompt[rest] == prompt[lead]
         if config.near and (~taken).any():
             check = np.flatnonzero(~taken)
-            _, near = pair_similarity(texts[rest[check]], texts[lead[check]], config, common)
+            near = similar_rows(texts, rest[check], lead[check], config, common)
             taken[check[near]] = True
         survivor[rest[taken]] = lead[taken]
         pending = rest[~taken]
@@ -575,7 +606,7 @@ def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig
     if len(rows) == 0:
         return reasons
     survivors = marked.get_column("_survivor").to_numpy()[rows]
-    _, near = pair_similarity(texts[rows], texts[survivors], config, common)
+    near = similar_rows(texts, rows, survivors, config, common)
     return reasons.scatter(rows[near], NEAR) if near.any() else reasons
 
 
