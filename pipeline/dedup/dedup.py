@@ -239,13 +239,13 @@ class _Gathered:
         return self.frame[self.rows[positions]]
 
 
-def _banded_pairs(keys: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _banded_pairs(keys: "_Spilled", eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``minhash.bucket_pairs`` of the band keys of the ``eligible`` rows, one band
     at a time: a bucket never spans two bands (the band is mixed into its keys), so
-    the pairs are the same as from all keys at once, without sorting them all
-    together (a few hundred MB at a million rows)."""
+    the pairs are the same as from all keys at once, without holding or sorting
+    them all together (200 bytes a row at 25 bands)."""
     record = np.flatnonzero(eligible).astype(np.int64)
-    found = [minhash.bucket_pairs(np.ascontiguousarray(keys[eligible, band]), record) for band in range(keys.shape[1])]
+    found = [minhash.bucket_pairs(keys.column(band)[eligible], record) for band in range(keys.columns)]
     span = int(record.max()) + 1 if len(record) else 1
     pairs = np.unique(np.concatenate([
         pair.get_column("a").to_numpy() * span + pair.get_column("b").to_numpy() for pair in found
@@ -253,61 +253,68 @@ def _banded_pairs(keys: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, n
     return pairs // span, pairs % span
 
 
-class _Signatures:
-    """MinHash signatures of every row, batch by batch: in memory while they are
-    small, otherwise each batch's in a temporary file, so that a corpus of millions
-    of rows never holds all its signatures (512 bytes a row at 128 permutations)
-    at once. Only the rows of candidate pairs are ever read back."""
+class _Spilled:
+    """A 2-D array (a row per record) made a batch of records at a time: in memory
+    while small, otherwise each batch's part in a temporary file, so that a corpus
+    of millions of rows never holds its signatures (512 bytes a row at 128
+    permutations) or band keys (200 bytes a row) at once. Read back: the rows of
+    candidate pairs, or one column (band) at a time."""
 
     IN_MEMORY_BYTES = 64 << 20
 
     def __init__(self) -> None:
-        self.parts: list[np.ndarray | Path] = []
+        self.parts: list[np.ndarray | Path] = []  # each part column-major: a column is contiguous
         self.starts = [0]
+        self.columns = 0
         self.held = 0
         self.directory: tempfile.TemporaryDirectory | None = None
 
-    def append(self, signature: np.ndarray) -> None:
-        if self.held + signature.nbytes <= self.IN_MEMORY_BYTES:
-            self.parts.append(signature)
-            self.held += signature.nbytes
+    def append(self, rows: np.ndarray) -> None:
+        part = np.ascontiguousarray(rows.T)
+        self.columns = part.shape[0]
+        if self.held + part.nbytes <= self.IN_MEMORY_BYTES:
+            self.parts.append(part)
+            self.held += part.nbytes
         else:
-            self.directory = self.directory or tempfile.TemporaryDirectory(prefix="curate-signatures-")
+            self.directory = self.directory or tempfile.TemporaryDirectory(prefix="curate-dedup-")
             path = Path(self.directory.name) / f"{len(self.parts)}.npy"
-            np.save(path, signature)
+            np.save(path, part)
             self.parts.append(path)
-        self.starts.append(self.starts[-1] + len(signature))
+        self.starts.append(self.starts[-1] + len(rows))
+
+    def _part(self, number: int) -> np.ndarray:
+        part = self.parts[number]
+        return np.load(part, mmap_mode="r") if isinstance(part, Path) else part
 
     def rows(self, rows: np.ndarray) -> np.ndarray:
-        """The signatures of ``rows`` (sorted, distinct), in that order."""
+        """The rows ``rows`` (sorted, distinct), in that order."""
         owner = np.searchsorted(np.asarray(self.starts), rows, side="right") - 1
-        found = []
-        for number in np.unique(owner).tolist():
-            part = self.parts[number]
-            part = np.load(part) if isinstance(part, Path) else part
-            found.append(part[rows[owner == number] - self.starts[number]])
-        return np.concatenate(found) if found else np.empty((0, 0), dtype=np.uint32)
+        found = [np.asarray(self._part(number)[:, rows[owner == number] - self.starts[number]]).T
+                 for number in np.unique(owner).tolist()]
+        return np.concatenate(found) if found else np.empty((0, self.columns), dtype=np.uint32)
+
+    def column(self, column: int) -> np.ndarray:
+        """Column ``column`` of every row."""
+        return np.concatenate([np.asarray(self._part(number)[column]) for number in range(len(self.parts))])
 
     def close(self) -> None:
         if self.directory is not None:
             self.directory.cleanup()
 
 
-def _signatures_and_bands(frame: pl.DataFrame, config: DedupConfig) -> tuple[_Signatures, np.ndarray, np.ndarray]:
+def _signatures_and_bands(frame: pl.DataFrame, config: DedupConfig) -> tuple[_Spilled, _Spilled, np.ndarray]:
     """(signatures, band keys, has shingles) of every row, computed batch by batch so
     that only one batch's shingles and word lists exist at a time (they are row by
     row: the same values in any batch)."""
     bands, rows = band_shape(config)
-    signatures = _Signatures()
-    keys = np.empty((frame.height, bands), dtype=np.uint64)
+    signatures, keys = _Spilled(), _Spilled()
     eligible = np.empty(frame.height, dtype=bool)
     for start in range(0, frame.height, SIGNATURE_BATCH):
         batch = frame.slice(start, SIGNATURE_BATCH)
         shingles, _ = minhash.record_shingles(batch, C.FIELDS, config.ngram)
-        stop = start + len(shingles)
         signature = minhash.signatures(shingles, config.num_perm, config.seed)
-        keys[start:stop] = minhash.band_keys(signature, bands, rows)
-        eligible[start:stop] = shingles.lengths > 0
+        keys.append(minhash.band_keys(signature, bands, rows))
+        eligible[start : start + len(shingles)] = shingles.lengths > 0
         signatures.append(signature)
     return signatures, keys, eligible
 
@@ -367,7 +374,7 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
         frame = _Gathered(frame, rows)
     signature, keys, eligible = _signatures_and_bands(frame, config)
     a, b = _banded_pairs(keys, eligible)
-    del keys
+    keys.close()
     # Candidates whose estimate is far below the threshold are dropped before the
     # exact check: a pair truly at the threshold falls ESTIMATE_MARGIN below it
     # in fewer than one case in ten thousand (3.7 standard errors at 128
@@ -382,7 +389,7 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
     return pl.DataFrame({"a": a[near], "b": b[near], "similarity": similarity[near]}), common
 
 
-VERIFY_ROWS = 100_000  # rows whose texts, words and shingles exist at once while pairs are verified
+VERIFY_ROWS = 50_000  # rows whose texts, words and shingles exist at once while pairs are verified
 
 
 def _pair_blocks(a: np.ndarray, b: np.ndarray) -> list[slice]:
@@ -546,12 +553,14 @@ def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, ra
         # Published rows are never taken back, even where two of them turn out
         # to be duplicates of each other (candidates LSH missed before).
         survivor[published] = np.flatnonzero(published)
-    # Only narrow columns take part in the grouping; the texts stay put.
+    # Only the rows of clusters (survivors that took rows, and the rows they took)
+    # get marks, and only narrow columns of theirs take part; the texts stay put.
+    members = np.flatnonzero(np.bincount(survivor, minlength=len(survivor))[survivor] > 1)
     narrow = pl.concat(
         [
-            pl.DataFrame({"_survivor": survivor, "_removed": survivor != np.arange(frame.height)}),
-            frame.select(C.ORDER, C.SOURCE, pl.col(C.ROW).cast(pl.Int64)),
-            keys.select(pl.col("content").alias("_content"), pl.col("prompt").alias("_prompt")),
+            pl.DataFrame({"_survivor": np.searchsorted(members, survivor[members]), "_removed": survivor[members] != members}),
+            frame.select(C.ORDER, C.SOURCE, pl.col(C.ROW).cast(pl.Int64))[members],
+            keys.select(pl.col("content").alias("_content"), pl.col("prompt").alias("_prompt"))[members],
         ],
         how="horizontal",
     )
@@ -572,14 +581,17 @@ def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, ra
         .alias(C.DUPLICATE_OF),
     )
     if config.near:
-        marked = marked.with_columns(_near_answers(texts, marked, config, common))
+        marked = marked.with_columns(_near_answers(texts, marked, members, config, common))
     if published is not None:
-        of_published = pl.lit(pl.Series(published)).gather(pl.col("_survivor"))
+        of_published = pl.lit(pl.Series(published[members])).gather(pl.col("_survivor"))
         marked = marked.with_columns(
             pl.when(pl.col("_removed") & of_published).then(pl.lit(PREVIOUS)).otherwise(pl.col(C.DEDUP_REASON))
             .alias(C.DEDUP_REASON)
         )
-    return marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)
+    # Every other row is unmarked: nulls, as a left join leaves them.
+    every_row = pl.DataFrame({"_row": np.arange(len(survivor), dtype=np.int64)})
+    marks = marked.select(pl.Series("_row", members, dtype=pl.Int64), C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)
+    return every_row.join(marks, on="_row", how="left", maintain_order="left").drop("_row")
 
 
 def record_keys(frame: pl.DataFrame) -> pl.DataFrame:
@@ -598,15 +610,17 @@ def band_key_lists(frame: pl.DataFrame, config: DedupConfig) -> pl.Series:
     return pl.select(pl.when(pl.Series(shingles.lengths > 0)).then(lists)).to_series().alias("bands")
 
 
-def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig, common: dict | None) -> pl.Series:
+def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, members: np.ndarray, config: DedupConfig,
+                  common: dict | None) -> pl.Series:
     """The same prompt with an answer that differs by a word or two is a near
-    duplicate, not a conflict: relabel those rows of ``conflicting_output``."""
+    duplicate, not a conflict: relabel those rows of ``conflicting_output``.
+    ``marked`` holds the rows ``members`` of ``texts``."""
     reasons = marked.get_column(C.DEDUP_REASON)
     rows = np.flatnonzero((reasons == CONFLICTING).fill_null(False).to_numpy())
     if len(rows) == 0:
         return reasons
     survivors = marked.get_column("_survivor").to_numpy()[rows]
-    near = similar_rows(texts, rows, survivors, config, common)
+    near = similar_rows(texts, members[rows], members[survivors], config, common)
     return reasons.scatter(rows[near], NEAR) if near.any() else reasons
 
 

@@ -287,7 +287,7 @@ def test_near_pairs_do_not_depend_on_the_signature_batch(monkeypatch):
     frame = pl.DataFrame(records).select(C.FIELDS)
     whole, common = D.near_pairs(frame, DedupConfig())
     monkeypatch.setattr(D, "SIGNATURE_BATCH", 97)
-    monkeypatch.setattr(D._Signatures, "IN_MEMORY_BYTES", 0)  # every batch's signatures in a file
+    monkeypatch.setattr(D._Spilled, "IN_MEMORY_BYTES", 0)  # every batch's signatures and band keys in a file
     monkeypatch.setattr(D, "VERIFY_ROWS", 40)  # candidates verified in many small blocks
     batched, batched_common = D.near_pairs(frame, DedupConfig())
     assert whole.height > 50
