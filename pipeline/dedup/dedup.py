@@ -480,7 +480,10 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
     named in its ``_duplicate_of``.
     """
     survivor = np.arange(len(roots))
-    content, prompt = keys.get_column("content").to_numpy(), keys.get_column("prompt").to_numpy()
+    # Only equality matters here: dense integer codes of the hashes, not a Python
+    # string object per row (about 90 bytes each, twice, at a million rows).
+    codes = keys.select(pl.col("content", "prompt").rank("dense"))
+    content, prompt = codes.get_column("content").to_numpy(), codes.get_column("prompt").to_numpy()
     pending = np.flatnonzero(np.bincount(roots, minlength=len(roots))[roots] > 1)
     for _ in range(MAX_ROUNDS):
         if len(pending) == 0:
@@ -740,7 +743,8 @@ def dedup_keys(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     quality sort keys of every row (row by row, so batches add up)."""
     drops, fired, informative, order = quality_rank(config)
     return pl.concat([
-        frame.select(order, pl.col(C.SOURCE), pl.col(C.ROW).cast(pl.Int64),
+        # A source's path once, not once a row: categorical (cast back in ``mark_rows``).
+        frame.select(order, pl.col(C.SOURCE).cast(pl.Categorical), pl.col(C.ROW).cast(pl.Int64),
                      *(key.cast(pl.Int64).alias(name) for key, name in zip((drops, fired, informative), RANK))),
         duplicate_keys(frame),
     ], how="horizontal")
@@ -757,11 +761,12 @@ def mark_rows(keys: pl.DataFrame, texts, config: Config) -> pl.DataFrame:
     rank[best_first] = np.arange(keys.height)
     hashes = keys.select("content", "prompt")
     roots, common = cluster_roots(texts, hashes, settings)
-    return mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts)
+    marks = mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts)
+    return marks.with_columns(pl.col(C.DUPLICATE_OF).struct.with_fields(pl.field(C.SOURCE).cast(pl.String)))
 
 
 def streamed_dedup_facts(marks: pl.DataFrame, keys: pl.DataFrame, texts, context: Context) -> DedupFacts:
     """``dedup_facts`` from ``mark_rows``' columns and the ``dedup_keys`` of every
     row, texts read for the clusters the report shows."""
-    frame = pl.concat([keys.select(C.SOURCE, C.ROW), marks], how="horizontal")
+    frame = pl.concat([keys.select(pl.col(C.SOURCE).cast(pl.String), C.ROW), marks], how="horizontal")
     return dedup_facts(frame.with_row_index(POSITION).with_columns(pl.col(POSITION).cast(pl.Int64)), context, texts)
