@@ -379,8 +379,11 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
     # exact check: a pair truly at the threshold falls ESTIMATE_MARGIN below it
     # in fewer than one case in ten thousand (3.7 standard errors at 128
     # permutations), and templated data can give hundreds of thousands of them.
-    paired = np.unique(np.r_[a, b])
-    estimate = minhash.estimated_jaccard(signature.rows(paired), np.searchsorted(paired, a), np.searchsorted(paired, b))
+    estimate = np.empty(len(a), dtype=np.float64)
+    for block in _pair_blocks(a, b):  # the signatures of a block's rows at a time
+        paired = np.unique(np.r_[a[block], b[block]])
+        estimate[block] = minhash.estimated_jaccard(
+            signature.rows(paired), np.searchsorted(paired, a[block]), np.searchsorted(paired, b[block]))
     signature.close()
     plausible = estimate >= config.threshold - ESTIMATE_MARGIN
     a, b = a[plausible], b[plausible]
@@ -394,8 +397,8 @@ VERIFY_ROWS = 50_000  # rows whose texts, words and shingles exist at once while
 
 def _pair_blocks(a: np.ndarray, b: np.ndarray) -> list[slice]:
     """The pairs in blocks whose rows number at most ``VERIFY_ROWS``: one block
-    when they all fit (each row's words made once), else blocks of half as many
-    pairs (a row in several blocks is tokenised once in each)."""
+    when they all fit (each row's signature or words read once), else blocks of
+    half as many pairs (a row in several blocks is read once in each)."""
     if len(np.unique(np.r_[a, b])) <= VERIFY_ROWS:
         return [slice(0, len(a))]
     step = VERIFY_ROWS // 2
