@@ -215,7 +215,7 @@ def verify(shingles: minhash.Ragged, words: dict[str, pl.Series], a: np.ndarray,
     return similarity, near
 
 
-SIGNATURE_BATCH = 20_000  # rows whose shingles exist at once while signatures are computed (~100 MB)
+SIGNATURE_BATCH = 10_000  # rows whose words and shingles exist at once while signatures are computed (~120 MB)
 
 
 class _Gathered:
