@@ -217,6 +217,41 @@ def real_text_corpus(out: Path, data: Path = SHARED_DATA, least_rows: int = 60_0
     return write_jsonl(records, out)
 
 
+# ---------------------------------------------------------------- one stage, one rule at a time
+
+
+def rules_input(corpus: Path) -> tuple[pl.DataFrame, "Context"]:
+    """The rules stage's input frame for ``corpus`` and the context it runs with
+    (corpus-wide length statistics settled): every stage before it, on one batch."""
+    from pipeline.config import Config
+    from pipeline.flow import STAGES, Context, stages_before
+    from pipeline.stages.load import load_records
+    from pipeline.stages.shapes import conform
+    from pipeline.stages.validate import validate
+
+    records, _ = conform(load_records([str(corpus)], say=lambda _: None), None, say=lambda _: None)
+    frame = validate(records)[0].collect()
+    context = Context(Config())
+    for stage in stages_before("rules"):
+        frame = stage.apply(frame, context)
+    rules_stage = next(stage for stage in STAGES if stage.name == "rules")
+    return frame, rules_stage.settled(context, [rules_stage.needs.part(frame)])
+
+
+def time_each_rule(frame: pl.DataFrame, context: "Context") -> dict[str, float]:
+    """Seconds of each active rule alone on ``frame`` (its column computed and
+    collected), in a fresh process so that no rule finds another's caches warm."""
+    from rules import RULES
+
+    config = context.config
+    seconds = {}
+    for name in config.active_rules():
+        started = time.perf_counter()
+        frame.lazy().select(RULES[name].expr(config.rules)).collect()
+        seconds[name] = time.perf_counter() - started
+    return seconds
+
+
 # ---------------------------------------------------------------- sections
 
 

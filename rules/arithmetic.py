@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from rules.base import Severity, python_check, rule
+from rules.base import Severity, any_word, any_word_start, ascii_boundaries, only_where, python_check, regex_alike, rule
 from rules.params import RuleParams
 
 # --- the evaluator: + - * / ^ and parentheses over numbers ------------------------
@@ -157,10 +157,6 @@ _WORDS = [  # operator words -> symbols, applied in order
     (rf"({_NUMBER})\s*%\s*of\s+\$?({_NUMBER})", r" \1 / 100 * \2 "),
 ]
 _EXPRESSION = re.compile(r"[-(\s]*\d[\d.,]*(?:\s*(?:\*\*|[-+*/^])\s*[-(\s]*\d[\d.,]*\)*|\s*\([^()]*\))+\)*")
-_ASKS_TO_COMPUTE = re.compile(
-    r"(?i)\b(?:calculate|compute|evaluate|solve|what is|what's|find|result|multiply|add|subtract|divide|answer|"
-    r"do the following|how much|equals?|convert|average|mean|sum|total|median)\b"
-)
 _NOT_SIMPLE = re.compile(
     r"(?i)=|\b(?:program|code|function|script|python|java|table|matrix|matrices|binary|hex|equation of|[a-wyz]\d|\d[a-wyz]\b|"
     r"sequence|series|round(?:ed)?|approximate|estimate|probability|interest|formula|algorithm|explain|why|how to|"
@@ -412,6 +408,8 @@ def stated_equations(output: str) -> list[tuple[str, str, bool]]:
     # does not say that 364 / 4 is 273.
     text = _plain(_ANNOTATION.sub(" <working> ", output))
     for line in text.split("\n"):
+        if "=" not in line:
+            continue  # no equation on it (and the search below is the costly part)
         if _DENIED.search(line):
             continue  # "2 + 2 = 5 is wrong" states an error to point it out
         for equals in re.finditer(r"(?<![=<>!])=(?!=)", line):
@@ -445,27 +443,32 @@ def _states_right(stated: str, expected: float, percentage: bool = False) -> boo
     return False
 
 
-def wrong_equation(task: str, output: str) -> bool:
-    """An equation the output states is false ("12 × 12 = 124", "<<48/2=23>>")."""
-    if _OTHER_ARITHMETIC.search(task) or _CODE_OUTPUT.search(output):
+def wrong_equation(task: str, output: str, screened: bool = False) -> bool:
+    """An equation the output states is false ("12 × 12 = 124", "<<48/2=23>>").
+    ``screened``: the prescreen has shown the task and output to be plain arithmetic
+    (the first test below), so it is not repeated."""
+    if not screened and (_OTHER_ARITHMETIC.search(task) or _CODE_OUTPUT.search(output)):
         return False
-    plain_task = re.sub(r"\s+", "", _plain(task))
+    plain_task = None  # made only for an equation stated wrongly (most are right)
     for left, stated, percentage in stated_equations(output):
         try:
             expected = evaluate(left)
         except (ValueError, OverflowError):
             continue
-        if re.sub(r"\s+", "", left) + "=" in plain_task:
-            continue  # the task's own equation, quoted to be judged
-        if not _states_right(stated, expected, percentage):
+        if _states_right(stated, expected, percentage):
+            continue
+        if plain_task is None:
+            plain_task = re.sub(r"\s+", "", _plain(task))
+        if re.sub(r"\s+", "", left) + "=" not in plain_task:  # else the task's own equation, quoted to be judged
             return True
     return False
 
 
-def wrong_final_answer(task: str, output: str, tolerance: float) -> bool:
+def wrong_final_answer(task: str, output: str, tolerance: float, screened: bool = False) -> bool:
     """The task is a bare calculation (an expression, the average of a list, a unit
-    conversion) and no number the output states is its answer."""
-    if _NOT_SIMPLE.search(task) or _CODE_OUTPUT.search(output):
+    conversion) and no number the output states is its answer. ``screened``: the
+    prescreen has shown the first test below to be False."""
+    if not screened and (_NOT_SIMPLE.search(task) or _CODE_OUTPUT.search(output)):
         return False
     conversion = conversion_answer(task)
     if conversion is not None:
@@ -487,15 +490,111 @@ def wrong_final_answer(task: str, output: str, tolerance: float) -> bool:
 
 @lru_cache(maxsize=65536)
 def mismatch(instruction: str, input: str, output: str, tolerance: float) -> bool:
+    """The rule's verdict on one row, every check run."""
     task = f"{instruction}\n{input}"
     return wrong_final_answer(task, output, tolerance) or wrong_equation(task, output)
 
 
+@lru_cache(maxsize=65536)
+def screened_mismatch(instruction: str, input: str, output: str, tolerance: float,
+                      final_answer: bool, equation: bool) -> bool:
+    """``mismatch`` on a row the prescreen has read (``checks_needed``): only the
+    checks that can answer True, without their first tests, which it has done."""
+    task = f"{instruction}\n{input}"
+    return (final_answer and wrong_final_answer(task, output, tolerance, screened=True)) or (
+        equation and wrong_equation(task, output, screened=True)
+    )
+
+
+# Rust-only patterns, spelled with ``any_word`` rather than ``\b``: the same rows, faster.
 _PREFILTER = (
-    r"\d[\s\d.,()]*(?:[-+*/^×÷x]|\*\*)\s*[\d(]|(?i)\b(?:plus|minus|times|multipl\w*|divided|add\w*|subtract\w*|"
-    r"divid\w*|squared|cubed|power|average|mean|sum|total|median|convert|celsius|fahrenheit|kelvin)\b"
+    r"\d[\s\d.,()]*(?:[-+*/^×÷x]|\*\*)\s*[\d(]|" + any_word_start("multipl|add|subtract|divid") + "|"
+    + any_word("plus|minus|times|divided|squared|cubed|power|average|mean|sum|total|median|convert|celsius|fahrenheit|kelvin")
+)
+_ASKS = any_word(
+    "calculate|compute|evaluate|solve|what is|what's|find|result|multiply|add|subtract|divide|answer|"
+    "do the following|how much|equals?|convert|average|mean|sum|total|median"
 )
 _STATES_EQUATION = r"\d\s*\)?\s*=\s*\$?\s*-?\.?\d|<<"
+
+
+def _task() -> pl.Expr:
+    """``mismatch``'s task: instruction and input on two lines (nulls as "")."""
+    return pl.concat_str(pl.col("instruction").fill_null(""), pl.col("input").fill_null(""), separator="\n")
+
+
+def _prefilter() -> pl.Expr:
+    """The rows worth a look: digits in the output, and a task asking for a
+    calculation or an output stating an equation."""
+    task, output = pl.concat_str(pl.col("instruction"), pl.col("input").fill_null(""), separator="\n"), pl.col("output")
+    asks = task.str.contains(r"\d") & task.str.contains(_PREFILTER) & task.str.contains(_ASKS)
+    return output.str.contains(r"\d") & (asks | output.str.contains(_STATES_EQUATION))
+
+
+# --- the prescreen: rows ``mismatch`` answers False for before any arithmetic ------
+# Each condition below is one ``mismatch`` needs to answer True, read from its code:
+# false on a row, that row's answer is False. Written for Rust with ``ascii_boundaries``,
+# so they hold on ``regex_alike`` rows only; other rows go to Python as before.
+# tests/rules/test_arithmetic_prescreen.py runs both ways on real and literal rows.
+
+# Words ``_WORDS`` turns into operators: an expression's task has at most
+# BARE_TASK_WORDS other words (counted as ``_bare`` counts them, [A-Za-z]+ runs).
+_OPERATOR_WORDS = (
+    "multiplied|by|times|x|divided|plus|minus|to|the|power|of|raised|squared|cubed|multiply|multiplying|product|"
+    "and|with|add|adding|sum|subtract|from|divide"
+)
+
+
+def _letter_runs(text: pl.Expr, words: str | None = None) -> pl.Expr:
+    """How many [A-Za-z]+ runs ``text`` has (only those spelling one of ``words``,
+    any case, when given). Digits and "_" are blanked first so that, on
+    ``regex_alike`` text, a word boundary is the edge of a run of letters."""
+    if words is None:
+        return text.str.count_matches(r"[A-Za-z]+").cast(pl.Int64)
+    return text.str.replace_all(r"[0-9_]", " ").str.count_matches(rf"(?i)(?-u:\b)(?:{words})(?-u:\b)").cast(pl.Int64)
+
+
+def _may_have_final_answer(task: pl.Expr, looked_at: pl.Expr) -> pl.Expr:
+    """Necessary for ``wrong_final_answer``: a simple task that is a conversion, an
+    aggregate or a bare expression (each by its own first requirements). The
+    word counts, the costly part, only on the ``looked_at`` rows (False elsewhere)."""
+    spell = ascii_boundaries
+    simple = ~task.str.contains(spell(_NOT_SIMPLE.pattern))
+    conversion = task.str.contains(spell(r"(?i)\bconvert|\bhow many\b|\bin\b")) & task.str.contains(spell(_CONVERSION.pattern))
+    # aggregate_answer counts the words around the list with "$" removed (a removed
+    # "$" can join two words); the list's own words are "and"s.
+    no_dollars = task.str.replace_all("$", "", literal=True)
+    aggregate = (
+        task.str.contains(spell(_ASKS_FOR_AGGREGATE.pattern))
+        & task.str.contains(spell(r"(?i)\b(?:average|mean|sum|total|median)\b"))
+        & (_letter_runs(no_dollars) - _letter_runs(no_dollars, "and") <= AGGREGATE_TASK_WORDS)
+    )
+    # A bare expression holds no letters, and the words _WORDS replaces are among _OPERATOR_WORDS.
+    expression = _letter_runs(task) - _letter_runs(task, _OPERATOR_WORDS) <= BARE_TASK_WORDS
+    selected = looked_at & simple
+    return selected & (conversion | only_where(selected & ~conversion, aggregate | expression))
+
+
+def _may_state_wrong_equation(task: pl.Expr, output: pl.Expr) -> pl.Expr:
+    """Necessary for ``wrong_equation``: a task of decimal arithmetic, and an output
+    with an annotation or an "=" followed by a number as ``_RESULT`` reads one
+    (after ``_plain``, which spells "−" as "-")."""
+    return ~task.str.contains(ascii_boundaries(_OTHER_ARITHMETIC.pattern)) & output.str.contains(r"<<|=\s*\$?\s*[-−]?\.?\d")
+
+
+def checks_needed() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Per row, which of ``mismatch``'s checks can answer True (final answer,
+    equation), and whether the row needs the whole of ``mismatch`` unscreened
+    (characters the engines read differently). All False: the row is settled
+    False. Every row marked is among the pre-filter's rows, as before."""
+    alike = regex_alike(pl.col("instruction"), pl.col("input"), pl.col("output"))
+    task, output = _task(), pl.col("output").fill_null("")
+    prefilter = _prefilter().fill_null(False)
+    looked_at = alike & prefilter & ~output.str.contains(ascii_boundaries(_CODE_OUTPUT.pattern))
+    final_answer = _may_have_final_answer(task, looked_at)
+    equation = looked_at & _may_state_wrong_equation(task, output)
+    unscreened = ~alike & prefilter
+    return final_answer.alias("_final_answer"), equation.alias("_equation"), unscreened.alias("_unscreened")
 
 
 @rule(Severity.DROP, highlight=r"-?\d[\d,]*(\.\d+)?")
@@ -509,12 +608,12 @@ def arithmetic_mismatch_v2(params: RuleParams) -> pl.Expr:
     the task's one expression ("3/4 times as many", "Districts 1 - 3", "$150 plus
     50 cents") -- but the equations its worked solution states are. v2 of
     ``arithmetic_mismatch``, which judged word problems by the numbers in them."""
-    task = pl.concat_str(pl.col("instruction"), pl.col("input").fill_null(""), separator="\n")
-    asks = task.str.contains(r"\d") & task.str.contains(_PREFILTER) & task.str.contains(_ASKS_TO_COMPUTE.pattern)
-    candidate = pl.col("output").str.contains(r"\d") & (asks | pl.col("output").str.contains(_STATES_EQUATION))
     tolerance = params.arithmetic_tolerance
-    return python_check(
-        candidate,
-        ["instruction", "input", "output"],
-        lambda instruction, input, output: mismatch(instruction, input, output, tolerance),
-    )
+    final_answer, equation, unscreened = checks_needed()
+
+    def check(instruction: str, input: str, output: str, final: bool, equals: bool, whole: bool) -> bool:
+        if whole:
+            return mismatch(instruction, input, output, tolerance)
+        return screened_mismatch(instruction, input, output, tolerance, final, equals)
+
+    return python_check(final_answer | equation | unscreened, ["instruction", "input", "output", final_answer, equation, unscreened], check)
