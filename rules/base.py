@@ -151,6 +151,43 @@ def any_word_start(stems: str) -> str:
     return rf"(?:^|\W)(?i:{stems})"
 
 
+def boundary_free(pattern: str) -> str:
+    r"""``(?i)\bX\b`` spelled as ``any_word(X)``: the same texts match, without Rust's
+    slow Unicode word boundary. ``X`` must hold no other ``\b`` and no top-level
+    ``|``, and every text it matches must begin and end with a word character
+    (the caller's promise: "cat|dog", "as an? ai, i cannot"; not "c\+\+").
+    Any other shape raises ValueError rather than being rewritten wrongly."""
+    prefix, suffix = r"(?i)\b", r"\b"
+    inner = pattern[len(prefix):-len(suffix)] if pattern.startswith(prefix) and pattern.endswith(suffix) else None
+    if inner is None or r"\b" in inner or _top_level_alternation(inner):
+        raise ValueError(f"not of the form (?i)\\bX\\b: {pattern}")
+    return any_word(inner)
+
+
+def _top_level_alternation(pattern: str) -> bool:
+    """Whether ``pattern`` has a ``|`` outside every group and bracket (or brackets
+    that do not balance, which is read as having one)."""
+    depth, in_class, escaped = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif char == "|" and depth == 0:
+            return True
+    return depth != 0 or in_class
+
+
 def python_check(prefilter: pl.Expr, columns: list[str | pl.Expr], check: Callable[..., bool]) -> pl.Expr:
     """A rule part that needs Python, run row by row on the rows ``prefilter``
     selects: ``check`` gets the row's ``columns`` as arguments (nulls as "")."""
