@@ -156,6 +156,11 @@ _WORDS = [  # operator words -> symbols, applied in order
     (rf"(?i)\bdivide\s+({_NUMBER})\s+by\s+({_NUMBER})", r" \1 / \2 "),
     (rf"({_NUMBER})\s*%\s*of\s+\$?({_NUMBER})", r" \1 / 100 * \2 "),
 ]
+# For each of _WORDS, text one of which any match of it contains (lowercase).
+_WORDS_NEEDED = [
+    ("multiplied by", "times", "x", "×"), ("divided by", "÷"), ("plus",), ("minus",), ("to the power of", "raised to"),
+    ("squared",), ("cubed",), ("multiply", "the product of"), ("add", "the sum of"), ("subtract",), ("divide",), ("%",),
+]
 _EXPRESSION = re.compile(r"[-(\s]*\d[\d.,]*(?:\s*(?:\*\*|[-+*/^])\s*[-(\s]*\d[\d.,]*\)*|\s*\([^()]*\))+\)*")
 _NOT_SIMPLE = re.compile(
     r"(?i)=|\b(?:program|code|function|script|python|java|table|matrix|matrices|binary|hex|equation of|[a-wyz]\d|\d[a-wyz]\b|"
@@ -196,12 +201,21 @@ def _bare(task: str, span: str, start: int, end: int) -> bool:
     return bool(_AFTER_EXPRESSION.match(task[end:]))
 
 
+def operator_symbols(task: str) -> str:
+    """``task`` with the operator words of ``_WORDS`` replaced, in order. An ASCII
+    task is lowercased as (?i) reads it, and a substitution only removes letters:
+    one whose words the task lacks cannot match, and is skipped (each is a scan)."""
+    lowered = task.lower() if task.isascii() else None
+    for (pattern, replacement), words in zip(_WORDS, _WORDS_NEEDED):
+        if lowered is None or any(word in lowered for word in words):
+            task = re.sub(pattern, replacement, task)
+    return task
+
+
 def expression_answer(task: str) -> float | None:
     """The value of the one arithmetic expression in ``task``, if it has exactly
     one and it is the whole task (a bare expression, not a word problem)."""
-    for pattern, replacement in _WORDS:
-        task = re.sub(pattern, replacement, task)
-    task = re.sub(r"(?<=\d),(?=\d{3}\b)", "", task)  # thousands separators
+    task = re.sub(r"(?<=\d),(?=\d{3}\b)", "", operator_symbols(task))  # thousands separators
     candidates = []
     for match in _EXPRESSION.finditer(task):
         span = match.group().strip().rstrip(".,")
@@ -377,8 +391,10 @@ _OTHER_ARITHMETIC = re.compile(
 def _plain(text: str) -> str:
     """Operators spelled as symbols: thousands commas dropped, "x" and "×" between
     numbers as "*", "÷" as "/", a typographic minus as "-"."""
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(r"(?<=[\d)])\s*[x×]\s*(?=[\d.(])", " * ", text)
+    if "," in text:  # the substitutions scan the whole text: only where they can match
+        text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    if "x" in text or "×" in text:
+        text = re.sub(r"(?<=[\d)])\s*[x×]\s*(?=[\d.(])", " * ", text)
     return text.replace("÷", "/").replace("−", "-")
 
 

@@ -175,3 +175,35 @@ def test_prescreen_on_the_real_data():
     assert _assert_settles_only_false_rows(frame) > 1000
     fired = frame.select(A.arithmetic_mismatch_v2(A.RuleParams())).to_series().to_list()
     assert fired == _old_verdicts(frame) and any(fired)
+
+
+# --- the Python checks' own shortcuts -------------------------------------------------
+
+TASKS = [
+    "What is 5 times 3?", "What is 5 TIMES 3?", "Compute 3x4.", "Compute 3 X 4.", "Compute 3×4.", "What is 12 divided by 4?",
+    "Add 2 and 3.", "ADD 2 AND 3.", "the sum of 2 and 3", "Subtract 4 from 9.", "Divide 8 by 2.", "What is 5 squared?",
+    "2 cubed", "2 to the power of 3", "2 raised to 3", "Multiply 87 and 183.", "the product of 4 and 5", "20% of $50",
+    "5 plus 3 minus 2", "What is 5 + 3?", "ſquared 5", "5 \u212a 3", "Compute 1,000 + 2,000.",
+]
+
+
+def _symbols_substituting_all(task: str) -> str:
+    """operator_symbols as it was: every substitution of _WORDS tried."""
+    for pattern, replacement in A._WORDS:
+        task = re.sub(pattern, replacement, task)
+    return task
+
+
+def test_each_substitution_needs_one_of_its_words():
+    real = [row[0] + "\n" + row[1] for row in (_real_frame().rows() if SHARED_DATA.exists() else [])]
+    for pattern, words in zip((p for p, _ in A._WORDS), A._WORDS_NEEDED):
+        for task in TASKS + real:
+            if task.isascii() and re.search(pattern, task):
+                assert any(word in task.lower() for word in words), (pattern, task)
+
+
+def test_operator_symbols_are_unchanged_by_skipping_substitutions():
+    real = [row[0] + "\n" + row[1] for row in (_real_frame().rows() if SHARED_DATA.exists() else [])]
+    for task in TASKS + real:
+        assert A.operator_symbols(task) == _symbols_substituting_all(task), task
+    assert any(A.operator_symbols(task) != task for task in TASKS)
