@@ -459,25 +459,49 @@ def _states_right(stated: str, expected: float, percentage: bool = False) -> boo
     return False
 
 
+@lru_cache(maxsize=16384)
+def _false_equations(output: str) -> tuple[str, ...]:
+    """The left sides of the equations ``output`` states with a wrong result, in
+    order. It depends on the output alone: copies of a record that differ in their
+    task share it."""
+    false = []
+    for left, stated, percentage in stated_equations(output):
+        try:
+            expected = evaluate(left)
+        except (ValueError, OverflowError):
+            continue
+        if not _states_right(stated, expected, percentage):
+            false.append(left)
+    return tuple(false)
+
+
 def wrong_equation(task: str, output: str, screened: bool = False) -> bool:
     """An equation the output states is false ("12 × 12 = 124", "<<48/2=23>>").
     ``screened``: the prescreen has shown the task and output to be plain arithmetic
     (the first test below), so it is not repeated."""
     if not screened and (_OTHER_ARITHMETIC.search(task) or _CODE_OUTPUT.search(output)):
         return False
-    plain_task = None  # made only for an equation stated wrongly (most are right)
-    for left, stated, percentage in stated_equations(output):
-        try:
-            expected = evaluate(left)
-        except (ValueError, OverflowError):
-            continue
-        if _states_right(stated, expected, percentage):
-            continue
-        if plain_task is None:
-            plain_task = re.sub(r"\s+", "", _plain(task))
-        if re.sub(r"\s+", "", left) + "=" not in plain_task:  # else the task's own equation, quoted to be judged
-            return True
-    return False
+    false = _false_equations(output)
+    if not false:
+        return False  # most outputs state their equations rightly
+    plain_task = re.sub(r"\s+", "", _plain(task))
+    # An equation the task itself states is quoted to be judged, not asserted.
+    return any(re.sub(r"\s+", "", left) + "=" not in plain_task for left in false)
+
+
+@lru_cache(maxsize=16384)
+def _task_answer(task: str, tolerance: float) -> tuple[float, float] | None:
+    """(answer, allowed relative error) of a bare calculation, or None. It depends
+    on the task alone: copies of a record that differ in their output share it."""
+    conversion = conversion_answer(task)
+    if conversion is not None:
+        # Factors between units are rounded in practice ("1 mile = 1.6 km"); a
+        # temperature has no such excuse, and an offset scale has no relative error.
+        return conversion, 0.0 if _TEMPERATURE_TASK.search(task) else tolerance
+    expected = aggregate_answer(task)
+    if expected is None:
+        expected = expression_answer(task)
+    return None if expected is None else (expected, 0.0)
 
 
 def wrong_final_answer(task: str, output: str, tolerance: float, screened: bool = False) -> bool:
@@ -486,18 +510,10 @@ def wrong_final_answer(task: str, output: str, tolerance: float, screened: bool 
     prescreen has shown the first test below to be False."""
     if not screened and (_NOT_SIMPLE.search(task) or _CODE_OUTPUT.search(output)):
         return False
-    conversion = conversion_answer(task)
-    if conversion is not None:
-        # Factors between units are rounded in practice ("1 mile = 1.6 km"); a
-        # temperature has no such excuse, and an offset scale has no relative error.
-        expected, allowed = conversion, 0.0 if _TEMPERATURE_TASK.search(task) else tolerance
-    else:
-        expected = aggregate_answer(task)
-        if expected is None:
-            expected = expression_answer(task)
-        allowed = 0.0
-        if expected is None:
-            return False
+    answer = _task_answer(task, tolerance)
+    if answer is None:
+        return False
+    expected, allowed = answer
     stated = _stated_numbers(output)
     if not stated:
         return False  # "eight", or a refusal: other rules' business
