@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from rules.base import Severity, python_check, rule
+from rules.base import Severity, any_word, any_word_start, ascii_boundaries, only_where, python_check, regex_alike, rule
 from rules.params import RuleParams
 
 # --- the evaluator: + - * / ^ and parentheses over numbers ------------------------
@@ -156,11 +156,12 @@ _WORDS = [  # operator words -> symbols, applied in order
     (rf"(?i)\bdivide\s+({_NUMBER})\s+by\s+({_NUMBER})", r" \1 / \2 "),
     (rf"({_NUMBER})\s*%\s*of\s+\$?({_NUMBER})", r" \1 / 100 * \2 "),
 ]
+# For each of _WORDS, text one of which any match of it contains (lowercase).
+_WORDS_NEEDED = [
+    ("multiplied by", "times", "x", "×"), ("divided by", "÷"), ("plus",), ("minus",), ("to the power of", "raised to"),
+    ("squared",), ("cubed",), ("multiply", "the product of"), ("add", "the sum of"), ("subtract",), ("divide",), ("%",),
+]
 _EXPRESSION = re.compile(r"[-(\s]*\d[\d.,]*(?:\s*(?:\*\*|[-+*/^])\s*[-(\s]*\d[\d.,]*\)*|\s*\([^()]*\))+\)*")
-_ASKS_TO_COMPUTE = re.compile(
-    r"(?i)\b(?:calculate|compute|evaluate|solve|what is|what's|find|result|multiply|add|subtract|divide|answer|"
-    r"do the following|how much|equals?|convert|average|mean|sum|total|median)\b"
-)
 _NOT_SIMPLE = re.compile(
     r"(?i)=|\b(?:program|code|function|script|python|java|table|matrix|matrices|binary|hex|equation of|[a-wyz]\d|\d[a-wyz]\b|"
     r"sequence|series|round(?:ed)?|approximate|estimate|probability|interest|formula|algorithm|explain|why|how to|"
@@ -200,12 +201,21 @@ def _bare(task: str, span: str, start: int, end: int) -> bool:
     return bool(_AFTER_EXPRESSION.match(task[end:]))
 
 
+def operator_symbols(task: str) -> str:
+    """``task`` with the operator words of ``_WORDS`` replaced, in order. An ASCII
+    task is lowercased as (?i) reads it, and a substitution only removes letters:
+    one whose words the task lacks cannot match, and is skipped (each is a scan)."""
+    lowered = task.lower() if task.isascii() else None
+    for (pattern, replacement), words in zip(_WORDS, _WORDS_NEEDED):
+        if lowered is None or any(word in lowered for word in words):
+            task = re.sub(pattern, replacement, task)
+    return task
+
+
 def expression_answer(task: str) -> float | None:
     """The value of the one arithmetic expression in ``task``, if it has exactly
     one and it is the whole task (a bare expression, not a word problem)."""
-    for pattern, replacement in _WORDS:
-        task = re.sub(pattern, replacement, task)
-    task = re.sub(r"(?<=\d),(?=\d{3}\b)", "", task)  # thousands separators
+    task = re.sub(r"(?<=\d),(?=\d{3}\b)", "", operator_symbols(task))  # thousands separators
     candidates = []
     for match in _EXPRESSION.finditer(task):
         span = match.group().strip().rstrip(".,")
@@ -381,8 +391,10 @@ _OTHER_ARITHMETIC = re.compile(
 def _plain(text: str) -> str:
     """Operators spelled as symbols: thousands commas dropped, "x" and "×" between
     numbers as "*", "÷" as "/", a typographic minus as "-"."""
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(r"(?<=[\d)])\s*[x×]\s*(?=[\d.(])", " * ", text)
+    if "," in text:  # the substitutions scan the whole text: only where they can match
+        text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    if "x" in text or "×" in text:
+        text = re.sub(r"(?<=[\d)])\s*[x×]\s*(?=[\d.(])", " * ", text)
     return text.replace("÷", "/").replace("−", "-")
 
 
@@ -412,6 +424,8 @@ def stated_equations(output: str) -> list[tuple[str, str, bool]]:
     # does not say that 364 / 4 is 273.
     text = _plain(_ANNOTATION.sub(" <working> ", output))
     for line in text.split("\n"):
+        if "=" not in line:
+            continue  # no equation on it (and the search below is the costly part)
         if _DENIED.search(line):
             continue  # "2 + 2 = 5 is wrong" states an error to point it out
         for equals in re.finditer(r"(?<![=<>!])=(?!=)", line):
@@ -445,40 +459,61 @@ def _states_right(stated: str, expected: float, percentage: bool = False) -> boo
     return False
 
 
-def wrong_equation(task: str, output: str) -> bool:
-    """An equation the output states is false ("12 × 12 = 124", "<<48/2=23>>")."""
-    if _OTHER_ARITHMETIC.search(task) or _CODE_OUTPUT.search(output):
-        return False
-    plain_task = re.sub(r"\s+", "", _plain(task))
+@lru_cache(maxsize=16384)
+def _false_equations(output: str) -> tuple[str, ...]:
+    """The left sides of the equations ``output`` states with a wrong result, in
+    order. It depends on the output alone: copies of a record that differ in their
+    task share it."""
+    false = []
     for left, stated, percentage in stated_equations(output):
         try:
             expected = evaluate(left)
         except (ValueError, OverflowError):
             continue
-        if re.sub(r"\s+", "", left) + "=" in plain_task:
-            continue  # the task's own equation, quoted to be judged
         if not _states_right(stated, expected, percentage):
-            return True
-    return False
+            false.append(left)
+    return tuple(false)
 
 
-def wrong_final_answer(task: str, output: str, tolerance: float) -> bool:
-    """The task is a bare calculation (an expression, the average of a list, a unit
-    conversion) and no number the output states is its answer."""
-    if _NOT_SIMPLE.search(task) or _CODE_OUTPUT.search(output):
+def wrong_equation(task: str, output: str, screened: bool = False) -> bool:
+    """An equation the output states is false ("12 × 12 = 124", "<<48/2=23>>").
+    ``screened``: the prescreen has shown the task and output to be plain arithmetic
+    (the first test below), so it is not repeated."""
+    if not screened and (_OTHER_ARITHMETIC.search(task) or _CODE_OUTPUT.search(output)):
         return False
+    false = _false_equations(output)
+    if not false:
+        return False  # most outputs state their equations rightly
+    plain_task = re.sub(r"\s+", "", _plain(task))
+    # An equation the task itself states is quoted to be judged, not asserted.
+    return any(re.sub(r"\s+", "", left) + "=" not in plain_task for left in false)
+
+
+@lru_cache(maxsize=16384)
+def _task_answer(task: str, tolerance: float) -> tuple[float, float] | None:
+    """(answer, allowed relative error) of a bare calculation, or None. It depends
+    on the task alone: copies of a record that differ in their output share it."""
     conversion = conversion_answer(task)
     if conversion is not None:
         # Factors between units are rounded in practice ("1 mile = 1.6 km"); a
         # temperature has no such excuse, and an offset scale has no relative error.
-        expected, allowed = conversion, 0.0 if _TEMPERATURE_TASK.search(task) else tolerance
-    else:
-        expected = aggregate_answer(task)
-        if expected is None:
-            expected = expression_answer(task)
-        allowed = 0.0
-        if expected is None:
-            return False
+        return conversion, 0.0 if _TEMPERATURE_TASK.search(task) else tolerance
+    expected = aggregate_answer(task)
+    if expected is None:
+        expected = expression_answer(task)
+    return None if expected is None else (expected, 0.0)
+
+
+def wrong_final_answer(task: str, output: str, tolerance: float, screened: bool = False) -> bool:
+    """The task is a bare calculation (an expression, the average of a list, a unit
+    conversion) and no number the output states is its answer. ``screened``: the
+    prescreen has shown the first test below to be False."""
+    if not screened and (_NOT_SIMPLE.search(task) or _CODE_OUTPUT.search(output)):
+        return False
+    answer = _task_answer(task, tolerance)
+    if answer is None:
+        return False
+    expected, allowed = answer
     stated = _stated_numbers(output)
     if not stated:
         return False  # "eight", or a refusal: other rules' business
@@ -487,15 +522,111 @@ def wrong_final_answer(task: str, output: str, tolerance: float) -> bool:
 
 @lru_cache(maxsize=65536)
 def mismatch(instruction: str, input: str, output: str, tolerance: float) -> bool:
+    """The rule's verdict on one row, every check run."""
     task = f"{instruction}\n{input}"
     return wrong_final_answer(task, output, tolerance) or wrong_equation(task, output)
 
 
+@lru_cache(maxsize=65536)
+def screened_mismatch(instruction: str, input: str, output: str, tolerance: float,
+                      final_answer: bool, equation: bool) -> bool:
+    """``mismatch`` on a row the prescreen has read (``checks_needed``): only the
+    checks that can answer True, without their first tests, which it has done."""
+    task = f"{instruction}\n{input}"
+    return (final_answer and wrong_final_answer(task, output, tolerance, screened=True)) or (
+        equation and wrong_equation(task, output, screened=True)
+    )
+
+
+# Rust-only patterns, spelled with ``any_word`` rather than ``\b``: the same rows, faster.
 _PREFILTER = (
-    r"\d[\s\d.,()]*(?:[-+*/^×÷x]|\*\*)\s*[\d(]|(?i)\b(?:plus|minus|times|multipl\w*|divided|add\w*|subtract\w*|"
-    r"divid\w*|squared|cubed|power|average|mean|sum|total|median|convert|celsius|fahrenheit|kelvin)\b"
+    r"\d[\s\d.,()]*(?:[-+*/^×÷x]|\*\*)\s*[\d(]|" + any_word_start("multipl|add|subtract|divid") + "|"
+    + any_word("plus|minus|times|divided|squared|cubed|power|average|mean|sum|total|median|convert|celsius|fahrenheit|kelvin")
+)
+_ASKS = any_word(
+    "calculate|compute|evaluate|solve|what is|what's|find|result|multiply|add|subtract|divide|answer|"
+    "do the following|how much|equals?|convert|average|mean|sum|total|median"
 )
 _STATES_EQUATION = r"\d\s*\)?\s*=\s*\$?\s*-?\.?\d|<<"
+
+
+def _task() -> pl.Expr:
+    """``mismatch``'s task: instruction and input on two lines (nulls as "")."""
+    return pl.concat_str(pl.col("instruction").fill_null(""), pl.col("input").fill_null(""), separator="\n")
+
+
+def _prefilter() -> pl.Expr:
+    """The rows worth a look: digits in the output, and a task asking for a
+    calculation or an output stating an equation."""
+    task, output = pl.concat_str(pl.col("instruction"), pl.col("input").fill_null(""), separator="\n"), pl.col("output")
+    asks = task.str.contains(r"\d") & task.str.contains(_PREFILTER) & task.str.contains(_ASKS)
+    return output.str.contains(r"\d") & (asks | output.str.contains(_STATES_EQUATION))
+
+
+# --- the prescreen: rows ``mismatch`` answers False for before any arithmetic ------
+# Each condition below is one ``mismatch`` needs to answer True, read from its code:
+# false on a row, that row's answer is False. Written for Rust with ``ascii_boundaries``,
+# so they hold on ``regex_alike`` rows only; other rows go to Python as before.
+# tests/rules/test_arithmetic_prescreen.py runs both ways on real and literal rows.
+
+# Words ``_WORDS`` turns into operators: an expression's task has at most
+# BARE_TASK_WORDS other words (counted as ``_bare`` counts them, [A-Za-z]+ runs).
+_OPERATOR_WORDS = (
+    "multiplied|by|times|x|divided|plus|minus|to|the|power|of|raised|squared|cubed|multiply|multiplying|product|"
+    "and|with|add|adding|sum|subtract|from|divide"
+)
+
+
+def _letter_runs(text: pl.Expr, words: str | None = None) -> pl.Expr:
+    """How many [A-Za-z]+ runs ``text`` has (only those spelling one of ``words``,
+    any case, when given). Digits and "_" are blanked first so that, on
+    ``regex_alike`` text, a word boundary is the edge of a run of letters."""
+    if words is None:
+        return text.str.count_matches(r"[A-Za-z]+").cast(pl.Int64)
+    return text.str.replace_all(r"[0-9_]", " ").str.count_matches(rf"(?i)(?-u:\b)(?:{words})(?-u:\b)").cast(pl.Int64)
+
+
+def _may_have_final_answer(task: pl.Expr, looked_at: pl.Expr) -> pl.Expr:
+    """Necessary for ``wrong_final_answer``: a simple task that is a conversion, an
+    aggregate or a bare expression (each by its own first requirements). The
+    word counts, the costly part, only on the ``looked_at`` rows (False elsewhere)."""
+    spell = ascii_boundaries
+    simple = ~task.str.contains(spell(_NOT_SIMPLE.pattern))
+    conversion = task.str.contains(spell(r"(?i)\bconvert|\bhow many\b|\bin\b")) & task.str.contains(spell(_CONVERSION.pattern))
+    # aggregate_answer counts the words around the list with "$" removed (a removed
+    # "$" can join two words); the list's own words are "and"s.
+    no_dollars = task.str.replace_all("$", "", literal=True)
+    aggregate = (
+        task.str.contains(spell(_ASKS_FOR_AGGREGATE.pattern))
+        & task.str.contains(spell(r"(?i)\b(?:average|mean|sum|total|median)\b"))
+        & (_letter_runs(no_dollars) - _letter_runs(no_dollars, "and") <= AGGREGATE_TASK_WORDS)
+    )
+    # A bare expression holds no letters, and the words _WORDS replaces are among _OPERATOR_WORDS.
+    expression = _letter_runs(task) - _letter_runs(task, _OPERATOR_WORDS) <= BARE_TASK_WORDS
+    selected = looked_at & simple
+    return selected & (conversion | only_where(selected & ~conversion, aggregate | expression))
+
+
+def _may_state_wrong_equation(task: pl.Expr, output: pl.Expr) -> pl.Expr:
+    """Necessary for ``wrong_equation``: a task of decimal arithmetic, and an output
+    with an annotation or an "=" followed by a number as ``_RESULT`` reads one
+    (after ``_plain``, which spells "−" as "-")."""
+    return ~task.str.contains(ascii_boundaries(_OTHER_ARITHMETIC.pattern)) & output.str.contains(r"<<|=\s*\$?\s*[-−]?\.?\d")
+
+
+def checks_needed() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Per row, which of ``mismatch``'s checks can answer True (final answer,
+    equation), and whether the row needs the whole of ``mismatch`` unscreened
+    (characters the engines read differently). All False: the row is settled
+    False. Every row marked is among the pre-filter's rows, as before."""
+    alike = regex_alike(pl.col("instruction"), pl.col("input"), pl.col("output"))
+    task, output = _task(), pl.col("output").fill_null("")
+    prefilter = _prefilter().fill_null(False)
+    looked_at = alike & prefilter & ~output.str.contains(ascii_boundaries(_CODE_OUTPUT.pattern))
+    final_answer = _may_have_final_answer(task, looked_at)
+    equation = looked_at & _may_state_wrong_equation(task, output)
+    unscreened = ~alike & prefilter
+    return final_answer.alias("_final_answer"), equation.alias("_equation"), unscreened.alias("_unscreened")
 
 
 @rule(Severity.DROP, highlight=r"-?\d[\d,]*(\.\d+)?")
@@ -509,12 +640,12 @@ def arithmetic_mismatch_v2(params: RuleParams) -> pl.Expr:
     the task's one expression ("3/4 times as many", "Districts 1 - 3", "$150 plus
     50 cents") -- but the equations its worked solution states are. v2 of
     ``arithmetic_mismatch``, which judged word problems by the numbers in them."""
-    task = pl.concat_str(pl.col("instruction"), pl.col("input").fill_null(""), separator="\n")
-    asks = task.str.contains(r"\d") & task.str.contains(_PREFILTER) & task.str.contains(_ASKS_TO_COMPUTE.pattern)
-    candidate = pl.col("output").str.contains(r"\d") & (asks | pl.col("output").str.contains(_STATES_EQUATION))
     tolerance = params.arithmetic_tolerance
-    return python_check(
-        candidate,
-        ["instruction", "input", "output"],
-        lambda instruction, input, output: mismatch(instruction, input, output, tolerance),
-    )
+    final_answer, equation, unscreened = checks_needed()
+
+    def check(instruction: str, input: str, output: str, final: bool, equals: bool, whole: bool) -> bool:
+        if whole:
+            return mismatch(instruction, input, output, tolerance)
+        return screened_mismatch(instruction, input, output, tolerance, final, equals)
+
+    return python_check(final_answer | equation | unscreened, ["instruction", "input", "output", final_answer, equation, unscreened], check)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from rules.base import LEAD_IN as _LEAD_IN
-from rules.base import Severity, on_selected, only_where, rule
+from rules.base import Severity, boundary_free, on_selected, only_where, rule
 from rules.params import RuleParams
 
 
@@ -244,7 +244,7 @@ def code_missing_v2() -> pl.Expr:
     v2 of ``code_missing``: shell scripts ("#!/bin/bash\nls -lt", "mkdir test"),
     boolean expressions and Pug are code too."""
     output = pl.col("output")
-    asks = pl.col("instruction").str.contains(_ASKS_FOR_CODE) & ~pl.col("instruction").str.contains(_WANTS_PROSE)
+    asks = pl.col("instruction").str.contains(_ASKS_FOR_CODE) & ~pl.col("instruction").str.contains(boundary_free(_WANTS_PROSE))
     has_code = output.str.contains(_LOOKS_LIKE_CODE) | output.str.contains(_LOOKS_LIKE_CODE_TOO)
     return only_where(asks, ~has_code & ~_blank("output"))
 
@@ -280,7 +280,7 @@ def unfilled_template_slot() -> pl.Expr:
     template or placeholders."""
     output = pl.col("output")
     expected = (
-        pl.col("instruction").str.contains(_SLOTS_EXPECTED)
+        pl.col("instruction").str.contains(boundary_free(_SLOTS_EXPECTED))
         | pl.col("instruction").str.contains(_ASKS_FOR_CODE)
         | output.str.contains(_CODE_AROUND_SLOTS)
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from rules.base import LEAD_IN as _LEAD_IN
-from rules.base import Severity, only_where, rule
+from rules.base import Severity, boundary_free, only_where, rule
 
 # Every pattern here is Rust regex syntax (what Polars runs): no look-around.
 # Highlights avoid inline flags, which JavaScript lacks: case is spelled out.
@@ -124,11 +124,12 @@ def external_reference_v2() -> pl.Expr:
     task_words = pl.col("instruction").str.replace_all(_URL, " ")
     url = only_where(
         _any_of(prompt, _URL),
-        ~task_words.str.contains(_URL_IS_DATA)
-        & ~task_words.str.contains(_URL_IS_OBJECT)
+        ~task_words.str.contains(boundary_free(_URL_IS_DATA))
+        & ~task_words.str.contains(boundary_free(_URL_IS_OBJECT))
         & (text_besides_urls.str.len_chars() < _LONG_PROMPT_CHARS),
     )
-    markup = _any_of(prompt, _IMAGE_MARKUP) & ~pl.col("instruction").str.contains(_URL_IS_DATA)
+    has_markup = _any_of(prompt, _IMAGE_MARKUP)
+    markup = has_markup & ~only_where(has_markup, pl.col("instruction").str.contains(boundary_free(_URL_IS_DATA)))
     # "The photo" in a long text that is itself the content (a passage, an article)
     # names something that text talks about.
     short_instruction = pl.col("instruction").str.len_chars() < _SHORT_INSTRUCTION_CHARS
@@ -140,7 +141,7 @@ def external_reference_v2() -> pl.Expr:
     title_only = only_where(
         pl.col("instruction").str.contains(r"(?i)article|essay|paper|post|report|news"),
         (pl.col("instruction").str.contains(_ABOUT_AN_ARTICLE) & (words <= _FEW_WORDS))
-        | (pl.col("instruction").str.contains(_READS_CONTENT) & pl.col("input").fill_null("").str.contains(_TITLE_ONLY_INPUT)),
+        | (pl.col("instruction").str.contains(boundary_free(_READS_CONTENT)) & pl.col("input").fill_null("").str.contains(_TITLE_ONLY_INPUT)),
     )
     # Whether the answer is code is costly to tell on long outputs: asked only of
     # the rows that would otherwise fire.
@@ -193,7 +194,8 @@ def image_request_v2() -> pl.Expr:
     is itself an image link does. v2 of ``image_request``: also sing, 3D models,
     word clouds, screenshots and photo edits; code that draws is text."""
     instruction = pl.col("instruction")
-    asks = instruction.str.contains(_ASKS_FOR_MEDIA) & ~instruction.str.contains(_TEXT_ABOUT_MEDIA)
+    asks_for_media = instruction.str.contains(_ASKS_FOR_MEDIA)
+    asks = asks_for_media & ~only_where(asks_for_media, instruction.str.contains(_TEXT_ABOUT_MEDIA))  # costly: on few rows
     made = instruction.str.contains(_WORD_CLOUD) | instruction.str.contains(_SCREENSHOT)
     return asks | made | pl.col("output").str.contains(_MEDIA_OUTPUT)
 
@@ -264,6 +266,6 @@ def refusal_v2() -> pl.Expr:
     I find the robot not guilty.") is not a refusal. Rewriting tasks with an input
     ("Rewrite in the negative: I can do it." -> "I cannot do it.") do not count.
     v2 of ``refusal``, which fired on the words "as an AI" alone."""
-    rewrites_input = pl.col("instruction").str.contains(_REWRITE) & (pl.col("input").fill_null("") != "")
-    refuses = pl.col("output").str.contains(_REFUSAL) | pl.col("output").str.contains(_AS_AN_AI_REFUSING)
+    rewrites_input = pl.col("instruction").str.contains(boundary_free(_REWRITE)) & (pl.col("input").fill_null("") != "")
+    refuses = pl.col("output").str.contains(_REFUSAL) | pl.col("output").str.contains(boundary_free(_AS_AN_AI_REFUSING))
     return refuses & ~rewrites_input

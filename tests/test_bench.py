@@ -133,3 +133,37 @@ def test_real_text_corpus_reaches_the_size_asked_for(tmp_path):
         pytest.skip("reference data not present")
     path = bench.real_text_corpus(tmp_path / "c.jsonl", least_rows=1, least_bytes=20_000_000)
     assert path.stat().st_size >= 20_000_000
+
+
+# ---------------------------------------------------------------- the real-text section
+
+
+def test_real_text_section_says_it_is_skipped_without_the_shared_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bench, "SHARED_DATA", tmp_path / "absent")
+    run = bench.Bench(rows=300, workdir=tmp_path)
+    assert bench.real_text_section(run) == {}
+    assert "skipped: the real data is not present" in capsys.readouterr().out
+    assert run.targets == []
+
+
+def test_rules_child_times_every_active_rule_alone(tmp_path):
+    records, _ = synthetic.make_corpus(300)
+    corpus = synthetic.write_jsonl(records, tmp_path / "corpus.jsonl")
+    result = bench._child(["rules", str(corpus)])
+    assert result["rows"] == 300
+    assert list(result["rules_s"]) == Config().active_rules()
+    assert all(wall >= 0 and cpu >= 0 for wall, cpu in result["rules_s"].values())
+
+
+def test_io_floor_reads_the_corpus_and_writes_it_as_parquet(tmp_path):
+    records, _ = synthetic.make_corpus(300)
+    corpus = synthetic.write_jsonl(records, tmp_path / "corpus.jsonl")
+    assert bench.io_floor(corpus, tmp_path / "floor.parquet") > 0
+    assert pl.read_parquet(tmp_path / "floor.parquet").height == 300
+
+
+def test_pipeline_child_times_the_report_and_the_write(tmp_path):
+    records, _ = synthetic.make_corpus(300)
+    corpus = synthetic.write_jsonl(records, tmp_path / "corpus.jsonl")
+    timings = bench._child(["run", str(corpus), str(tmp_path / "out")])["timings_s"]
+    assert {"report", "write", "total"} <= set(timings) and timings["report"] < timings["total"]

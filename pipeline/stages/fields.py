@@ -18,6 +18,7 @@ What people get wrong:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 MAX_DEPTH = 32  # deeper values cost minutes in Polars and crash its Parquet writer
@@ -46,6 +47,7 @@ def encodable(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)  # records repeat their keys; a key is hashable by being one
 def _good_name(key) -> bool:
     # NUL ends a C string: Arrow and Ray cannot carry such a column name.
     # An empty name becomes "column_N" on the way through Arrow.

@@ -71,14 +71,31 @@ def chunk_counts(frame: pl.DataFrame, tokenizer: Tokenizer, fields: tuple[str, .
         ]
     ).explode("_chunk").drop_nulls("_chunk").with_columns(pl.col("_chunk").hash(seed=0).alias("_hash"))
     distinct = chunks.select("_hash", "_chunk").unique(subset="_hash")
-    distinct = distinct.select(
-        "_hash", pl.Series("_n", count_tokens(tokenizer, distinct.get_column("_chunk").to_list()), dtype=pl.Int64)
-    )
-    sums = chunks.select("_slot", "_hash").join(distinct, on="_hash", how="left").group_by("_slot").agg(pl.col("_n").sum())
+    sums = chunks.select("_slot", "_hash").join(counted(tokenizer, distinct), on="_hash", how="left").group_by("_slot").agg(pl.col("_n").sum())
     counts = np.zeros(frame.height * width, dtype=np.int64)
     counts[sums.get_column("_slot").to_numpy()] = sums.get_column("_n").to_numpy()
     counts = counts.reshape(frame.height, width)
     return pl.DataFrame({field: counts[:, index] for index, field in enumerate(fields)}, schema={f: pl.Int64 for f in fields})
+
+
+# Chunks already counted in this process, per tokenizer: (tokenizer, frame of _hash, _n).
+# Batches of one corpus share most of their chunks (on real text, 80% of a second
+# batch's), so each is tokenized once per run rather than once per batch.
+_COUNTED: dict[int, tuple[Tokenizer, pl.DataFrame]] = {}
+COUNTED_LIMIT = 4_000_000  # chunks remembered (16 bytes each) before starting afresh
+
+
+def counted(tokenizer: Tokenizer, distinct: pl.DataFrame) -> pl.DataFrame:
+    """``_hash`` and token count ``_n`` of every chunk of ``distinct`` (``_hash``,
+    ``_chunk``; one row per hash), tokenizing only those not counted before."""
+    entry = _COUNTED.get(id(tokenizer))
+    known = entry[1] if entry is not None and entry[0] is tokenizer else None  # the object is kept, so its id is its own
+    new = distinct if known is None else distinct.join(known, on="_hash", how="anti")
+    fresh = new.select("_hash", pl.Series("_n", count_tokens(tokenizer, new.get_column("_chunk").to_list()), dtype=pl.Int64))
+    here = fresh if known is None else pl.concat([known.join(distinct.select("_hash"), on="_hash", how="semi"), fresh])
+    remembered = here if known is None or known.height > COUNTED_LIMIT else pl.concat([known, fresh])
+    _COUNTED[id(tokenizer)] = (tokenizer, remembered)
+    return here
 
 
 def template_overheads(tokenizer: Tokenizer) -> tuple[int, int]:

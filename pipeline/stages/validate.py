@@ -6,6 +6,8 @@ quarantine rows holding the raw text and an error that names the field.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import json
 from typing import Any
 
@@ -76,6 +78,13 @@ def _without_bookkeeping(value: dict) -> dict:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _reserved_among(keys: tuple) -> list[str]:
+    """The pipeline's own column names among a record's keys, sorted. Records of a
+    source mostly share their keys, so each set of keys is looked at once."""
+    return sorted(str(key) for key in keys if C.is_pipeline_column(str(key)))
+
+
 def check(record: RawRecord, extras: ExtraFieldTypes | None = None) -> tuple[dict[str, Any] | None, str | None]:
     """The validated row, or the reason it goes to quarantine."""
     if record.parse_error is not None:
@@ -83,7 +92,7 @@ def check(record: RawRecord, extras: ExtraFieldTypes | None = None) -> tuple[dic
     if not isinstance(record.value, dict):
         return None, f"record is not a JSON object (found {type(record.value).__name__})"
     value = _without_bookkeeping(record.value)
-    clashes = sorted(str(key) for key in value if C.is_pipeline_column(str(key)))
+    clashes = _reserved_among(tuple(value))
     if clashes:
         return None, f"field name(s) reserved for the pipeline's own columns: {', '.join(clashes)}"
     problem = value_problem(value)

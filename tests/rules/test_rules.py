@@ -358,13 +358,16 @@ def test_python_checks_see_only_prefiltered_rows(monkeypatch):
     import rules.arithmetic as arithmetic
 
     seen = []
-    real = arithmetic.mismatch
 
-    def spy(*args):
-        seen.append(args[0])
-        return real(*args)
+    def spying(real):
+        def spy(*args):
+            seen.append(args[0])
+            return real(*args)
+        return spy
 
-    monkeypatch.setattr(arithmetic, "mismatch", spy)
+    # Screened rows go to screened_mismatch, rows the prescreen cannot read to mismatch.
+    for name in ("mismatch", "screened_mismatch"):
+        monkeypatch.setattr(arithmetic, name, spying(getattr(arithmetic, name)))
     frame = pl.DataFrame(
         {
             "instruction": ["Name a colour.", "Calculate 2 + 2.", "Write a poem."],

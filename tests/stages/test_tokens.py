@@ -79,6 +79,23 @@ def test_chunk_counts_equal_plain_encoding_on_awkward_text(tokenizer):
     assert counted(tokenizer, frame).equals(expected_counts(tokenizer, frame))
 
 
+def test_chunks_counted_in_an_earlier_batch_are_not_tokenized_again(tokenizer, monkeypatch):
+    """Batches share chunks: a later batch tokenizes only chunks it brings, and gets
+    the same counts as counted alone -- also once the remembered chunks are dropped."""
+    first, second = frame_of(TEXTS, TEXTS, TEXTS), frame_of(TEXTS[::-1], TEXTS[:1] * len(TEXTS), ["brand new words here"] * len(TEXTS))
+    tokenized = []
+    real = T.count_tokens
+    monkeypatch.setattr(T, "count_tokens", lambda tok, texts: tokenized.extend(texts) or real(tok, texts))
+    T.chunk_counts(first, tokenizer, T.FIELDS)
+    tokenized.clear()
+    T.chunk_counts(second, tokenizer, T.FIELDS)
+    assert sorted(tokenized) == sorted(["brand", " new", " words", " here"])
+    assert counted(tokenizer, second).equals(expected_counts(tokenizer, second))
+    monkeypatch.setattr(T, "COUNTED_LIMIT", 0)  # remembered chunks dropped after every batch
+    for frame in (first, second, first):
+        assert counted(tokenizer, frame).equals(expected_counts(tokenizer, frame))
+
+
 @pytest.mark.parametrize(
     "instruction, input",
     [
