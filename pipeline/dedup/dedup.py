@@ -746,8 +746,8 @@ def dedup_keys(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     quality sort keys of every row (row by row, so batches add up)."""
     drops, fired, informative, order = quality_rank(config)
     return pl.concat([
-        # A source's path once, not once a row: categorical (cast back in ``mark_rows``).
-        frame.select(order, pl.col(C.SOURCE).cast(pl.Categorical), pl.col(C.ROW).cast(pl.Int64),
+        # The source stays a string: as a categorical cast back, the shards' bytes change.
+        frame.select(order, pl.col(C.SOURCE), pl.col(C.ROW).cast(pl.Int64),
                      *(key.cast(pl.Int64).alias(name) for key, name in zip((drops, fired, informative), RANK))),
         duplicate_keys(frame),
     ], how="horizontal")
@@ -764,12 +764,11 @@ def mark_rows(keys: pl.DataFrame, texts, config: Config) -> pl.DataFrame:
     rank[best_first] = np.arange(keys.height)
     hashes = keys.select("content", "prompt")
     roots, common = cluster_roots(texts, hashes, settings)
-    marks = mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts)
-    return marks.with_columns(pl.col(C.DUPLICATE_OF).struct.with_fields(pl.field(C.SOURCE).cast(pl.String)))
+    return mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts)
 
 
 def streamed_dedup_facts(marks: pl.DataFrame, keys: pl.DataFrame, texts, context: Context) -> DedupFacts:
     """``dedup_facts`` from ``mark_rows``' columns and the ``dedup_keys`` of every
     row, texts read for the clusters the report shows."""
-    frame = pl.concat([keys.select(pl.col(C.SOURCE).cast(pl.String), C.ROW), marks], how="horizontal")
+    frame = pl.concat([keys.select(C.SOURCE, C.ROW), marks], how="horizontal")
     return dedup_facts(frame.with_row_index(POSITION).with_columns(pl.col(POSITION).cast(pl.Int64)), context, texts)
