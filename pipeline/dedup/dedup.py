@@ -183,13 +183,10 @@ def boilerplate(words: dict[str, pl.Series], config: DedupConfig) -> dict[str, p
     return common
 
 
-def _without(lists: pl.Series, common: pl.Series) -> pl.Series:
-    return pl.DataFrame({"l": lists}).select(pl.col("l").list.set_difference(pl.lit(common).implode())).to_series()
-
-
-def verify(shingles: minhash.Ragged, words: dict[str, pl.Series], a: np.ndarray, b: np.ndarray,
+def verify(shingles: minhash.Ragged, words: dict[str, minhash.FieldWords], a: np.ndarray, b: np.ndarray,
            config: DedupConfig, common: dict[str, pl.Series] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(whole-record Jaccard, is a near duplicate) for the pairs (a[i], b[i]).
+    """(whole-record Jaccard, is a near duplicate) for the pairs (a[i], b[i]) of the
+    records of ``shingles`` and ``words`` (as ``minhash.record_shingles`` makes them).
 
     A field must be similar twice: with all its words, and without the corpus's
     boilerplate words (``common``). The second check is what keeps apart rows
@@ -197,16 +194,17 @@ def verify(shingles: minhash.Ragged, words: dict[str, pl.Series], a: np.ndarray,
     description> What is the square root of 729?"): without the template, the
     words that make the task are what is compared.
     """
-    similarity = minhash.jaccard(shingles.lists(a), shingles.lists(b))
+    similarity = minhash.set_jaccard(shingles.sets, a, b)
     near = similarity >= config.threshold
     for field in config.fields:
         # Only pairs still in the running: the per-field checks cost more.
         still = np.flatnonzero(near)
-        left, right = words[field].gather(a[still]), words[field].gather(b[still])
-        similar = minhash.jaccard(left, right) >= config.field_threshold
+        sets = words[field].codes.sets
+        similar = minhash.set_jaccard(sets, a[still], b[still]) >= config.field_threshold
         if common is not None and common[field].len():
-            left, right = _without(left, common[field]), _without(right, common[field])
-            similar &= minhash.jaccard(left, right) >= config.field_threshold
+            template = words[field].flags(pl.col("word").is_in(common[field].cast(pl.String)))
+            without = sets.where(~template[sets.values])
+            similar &= minhash.set_jaccard(without, a[still], b[still]) >= config.field_threshold
         near[still] = similar
     still = np.flatnonzero(near)
     near[still] = _same_maths(words, a[still], b[still])
@@ -277,24 +275,21 @@ MATHS_WORDS = (
 )
 
 
-def _maths_key(lists: pl.Series) -> pl.Series:
-    """The numbers and maths words of each word list, sorted: "area of a circle of
-    radius 7" -> ["7", "area", "radius"]."""
-    maths = pl.element().str.contains(r"\d") | pl.element().is_in(MATHS_WORDS)
-    return pl.DataFrame({"w": lists}).select(pl.col("w").list.eval(pl.element().filter(maths).sort())).to_series()
-
-
-def _same_maths(words: dict[str, pl.Series], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _same_maths(words: dict[str, minhash.FieldWords], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether the prompts of (a[i], b[i]) ask for the same calculation: the same
-    numbers and maths words in each prompt field. Rows of one long template that
-    differ only in "radius 7" / "radius 4", "x^3" / "x^3 + x^2" or "sum" / "sum of
-    squares" are different tasks, however similar the rest of the text."""
+    numbers and maths words in each prompt field (as multisets: "area of a circle of
+    radius 7" -> {7, area, radius}). Rows of one long template that differ only in
+    "radius 7" / "radius 4", "x^3" / "x^3 + x^2" or "sum" / "sum of squares" are
+    different tasks, however similar the rest of the text."""
     same = np.ones(len(a), dtype=bool)
+    maths = pl.col("word").str.contains(r"\d") | pl.col("word").is_in(MATHS_WORDS)
     for field in PROMPT_FIELDS:
         if field not in words or len(a) == 0:
             continue
-        left, right = _maths_key(words[field].gather(a)), _maths_key(words[field].gather(b))
-        same &= (left == right).fill_null(True).to_numpy()
+        codes = words[field].codes
+        # Sorted codes of the same words are equal exactly when the sorted words are.
+        maths_words = codes.where(words[field].flags(maths)[codes.values]).sorted()
+        same &= minhash.equal_records(maths_words, a, b)
     return same
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -102,6 +103,54 @@ class Ragged:
         np.cumsum(lengths, out=offsets[1:])
         return Ragged(values, offsets)
 
+    @staticmethod
+    def stack(parts: list["Ragged"]) -> "Ragged":
+        """The records of every part, one part after the other."""
+        return Ragged.from_lengths(np.concatenate([part.values for part in parts]),
+                                   np.concatenate([part.lengths for part in parts]))
+
+    def positions(self, records: np.ndarray) -> np.ndarray:
+        """Indices into ``values`` of the arrays of ``records``, one after the other."""
+        lengths = self.lengths[records]
+        starts = np.repeat(self.offsets[:-1][records] - (np.cumsum(lengths) - lengths), lengths)
+        return starts + np.arange(int(lengths.sum()), dtype=np.int64)
+
+    def take(self, records: np.ndarray) -> "Ragged":
+        """The arrays of ``records``, in that order (repeats allowed)."""
+        return Ragged.from_lengths(self.values[self.positions(records)], self.lengths[records])
+
+    def where(self, keep: np.ndarray) -> "Ragged":
+        """Each array with only the values where ``keep`` (aligned with ``values``) is true."""
+        owner = np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
+        return Ragged.from_lengths(self.values[keep], np.bincount(owner[keep], minlength=len(self)))
+
+    @cached_property
+    def sets(self) -> "Ragged":
+        """Each array's distinct values, sorted (uint32 values only): what set
+        similarities are computed from, made once per Ragged."""
+        return _sorted_sets(self, distinct=True)
+
+    def sorted(self) -> "Ragged":
+        """Each array sorted, repeats kept (uint32 values only)."""
+        return _sorted_sets(self, distinct=False)
+
+
+def _sorted_sets(ragged: Ragged, distinct: bool) -> Ragged:
+    keys = _tagged(ragged, np.arange(len(ragged)))
+    keys.sort()
+    if distinct:
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    lengths = np.bincount((keys >> _U64(32)).astype(np.int64), minlength=len(ragged))
+    return Ragged.from_lengths((keys & _U64(0xFFFFFFFF)).astype(np.uint32), lengths)
+
+
+def _tagged(ragged: Ragged, records: np.ndarray) -> np.ndarray:
+    """The uint32 values of ``records`` as uint64 keys ``i << 32 | value``, i the
+    record's place in ``records``: sorted whenever each array is."""
+    lengths = ragged.lengths[records]
+    tag = np.repeat(np.arange(len(records), dtype=_U64), lengths) << _U64(32)
+    return tag | ragged.values[ragged.positions(records)].astype(_U64)
+
 
 def words(texts: pl.Expr) -> pl.Expr:
     """The lowercased ``\\w+`` words of each text, as a list column (null text: no words).
@@ -114,17 +163,98 @@ def words(texts: pl.Expr) -> pl.Expr:
     return split.list.eval(pl.element().filter(pl.element() != "")).fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
+def _split_words(texts: pl.Expr) -> pl.Expr:
+    """``words`` before its empty strings are dropped (they are dropped as codes, cheaper)."""
+    return texts.str.to_lowercase().str.replace_all(_NOT_WORD, " ").str.split(" ")
+
+
+# Polars' own hash is fast but not stable across versions: it only tells words
+# apart inside one call, and every word is checked against the first word with its
+# hash, so a collision falls back to the exact (slower) coding.
+_CALL_SEED = 0x5EED
+
+
+def _fast_codes(flat: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """(code of each word, the distinct words), or None when two different words share a hash."""
+    fast = flat.hash(_CALL_SEED)
+    first = fast.arg_unique()
+    vocabulary = flat.gather(first)
+    table = pl.DataFrame({"hash": fast.gather(first), "code": np.arange(len(first), dtype=np.uint32)})
+    codes = pl.DataFrame({"hash": fast}).join(table, on="hash", how="left", maintain_order="left").get_column("code")
+    if not (vocabulary.gather(codes) == flat).all():
+        return None
+    return codes, vocabulary
+
+
+def _exact_codes(flat: pl.Series) -> tuple[pl.Series, pl.Series]:
+    vocabulary = flat.unique()
+    return flat.cast(pl.Enum(vocabulary)).to_physical().cast(pl.UInt32), vocabulary
+
+
+@dataclass(frozen=True)
+class FieldWords:
+    """The words of one field of each record: ``codes`` (one array per record, in
+    text order) index ``vocabulary``, the distinct words of these records. A code
+    is the same word wherever it occurs in one FieldWords, and only there."""
+
+    codes: Ragged  # uint32
+    vocabulary: pl.Series  # String
+    hashes: np.ndarray  # the stable hash of each vocabulary word
+
+    @staticmethod
+    def of(codes: Ragged, vocabulary: pl.Series) -> "FieldWords":
+        # One blake2b per distinct word: a corpus has far fewer distinct words than words.
+        hashes = np.fromiter((stable_hash64(w) for w in vocabulary.to_list()), dtype=_U64, count=vocabulary.len())
+        return FieldWords(codes, vocabulary, hashes)
+
+    @staticmethod
+    def stack(parts: list["FieldWords"]) -> "FieldWords":
+        """The records of every part, one part after the other, coded with one vocabulary."""
+        vocabulary = pl.concat([part.vocabulary for part in parts]).unique(maintain_order=True)
+        hashes = np.empty(vocabulary.len(), dtype=_U64)
+        values = []
+        for part in parts:
+            recode = part.vocabulary.cast(pl.Enum(vocabulary)).to_physical().to_numpy().astype(np.uint32)
+            hashes[recode] = part.hashes
+            values.append(recode[part.codes.values])
+        codes = Ragged.stack([Ragged(value, part.codes.offsets) for value, part in zip(values, parts)])
+        return FieldWords(codes, vocabulary, hashes)
+
+    def word_hashes(self) -> Ragged:
+        return Ragged(self.hashes[self.codes.values], self.codes.offsets)
+
+    def flags(self, predicate: pl.Expr) -> np.ndarray:
+        """Per code, whether ``predicate`` (an expression on ``pl.col("word")``) holds for its word."""
+        return pl.DataFrame({"word": self.vocabulary}).select(predicate).to_series().fill_null(False).to_numpy()
+
+
+def field_words(split_lists: pl.Series) -> FieldWords:
+    """FieldWords of a column of ``_split_words`` lists (null: no words)."""
+    lengths = split_lists.list.len().fill_null(0).to_numpy().astype(np.int64)
+    flat = split_lists.explode(empty_as_null=False, keep_nulls=False)
+    if flat.len() == 0:
+        return FieldWords.of(Ragged.from_lengths(np.zeros(0, dtype=np.uint32), lengths), pl.Series([], dtype=pl.String))
+    coded = _fast_codes(flat) or _exact_codes(flat)
+    codes, vocabulary = coded[0].to_numpy(), coded[1]
+    # Splitting on single spaces leaves empty strings between runs of spaces: no words.
+    empty = vocabulary.str.len_bytes().to_numpy() == 0
+    return FieldWords.of(Ragged.from_lengths(codes, lengths).where(~empty[codes]), vocabulary)
+
+
 def word_hashes(word_lists: pl.Series) -> Ragged:
     """Stable 64-bit hashes of the words, one array per record."""
-    lengths = word_lists.list.len().to_numpy().astype(np.int64)
-    flat = word_lists.explode(empty_as_null=False, keep_nulls=False)
-    if flat.len() == 0:
-        return Ragged.from_lengths(np.zeros(0, dtype=_U64), lengths)
-    # Hash each distinct word once: a corpus has far fewer distinct words than words.
-    vocabulary = flat.unique()
-    hashes = np.fromiter((stable_hash64(word) for word in vocabulary.to_list()), dtype=_U64, count=vocabulary.len())
-    codes = flat.cast(pl.Enum(vocabulary)).to_physical().to_numpy()
-    return Ragged.from_lengths(hashes[codes], lengths)
+    return field_words(word_lists).word_hashes()
+
+
+def equal_records(ragged: Ragged, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether the arrays ``a[i]`` and ``b[i]`` of ``ragged`` are equal, value by value."""
+    equal = ragged.lengths[a] == ragged.lengths[b]
+    same_length = np.flatnonzero(equal)
+    left = ragged.values[ragged.positions(a[same_length])]
+    right = ragged.values[ragged.positions(b[same_length])]
+    owner = np.repeat(np.arange(len(same_length)), ragged.lengths[a[same_length]])
+    equal[same_length[np.bincount(owner[left != right], minlength=len(same_length)) > 0]] = False
+    return equal
 
 
 def ngrams(words: Ragged, n: int, salt: str) -> Ragged:
@@ -161,13 +291,13 @@ def concat_records(parts: list[Ragged]) -> Ragged:
     return result
 
 
-def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, pl.Series]]:
-    """(shingles of the whole record, word lists of each field), for every row of ``frame``."""
+def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, FieldWords]]:
+    """(shingles of the whole record, words of each field), for every row of ``frame``."""
     # One select: Polars tokenises the fields in parallel.
-    tokenised = frame.select(words(pl.col(field)) for field in fields)
-    field_words = {field: tokenised.get_column(field) for field in fields}
-    shingles = concat_records([ngrams(word_hashes(field_words[field]), n, salt=field) for field in fields])
-    return shingles, field_words
+    tokenised = frame.select(_split_words(pl.col(field)) for field in fields)
+    words_of = {field: field_words(tokenised.get_column(field)) for field in fields}
+    shingles = concat_records([ngrams(words_of[field].word_hashes(), n, salt=field) for field in fields])
+    return shingles, words_of
 
 
 # ---------------------------------------------------------------- signatures
@@ -304,6 +434,31 @@ def estimated_jaccard(signature: np.ndarray, a: np.ndarray, b: np.ndarray, block
         stop = start + block
         estimate[start:stop] = (signature[a[start:stop]] == signature[b[start:stop]]).mean(axis=1)
     return estimate
+
+
+PAIR_BLOCK = 1 << 22  # set values compared at once (each side), to bound the merge's memory
+
+
+def set_jaccard(sets: Ragged, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact Jaccard similarity of the sets ``a[i]`` and ``b[i]`` of ``sets`` (each
+    record's distinct values, sorted: ``Ragged.sets``). Two empty sets are identical (1.0).
+
+    Both sides tagged with the pair's number are sorted runs; one stable sort
+    merges them, and a value shared by a pair's two sets is then a repeated key."""
+    shared = np.zeros(len(a), dtype=np.int64)
+    sizes = sets.lengths[a] + sets.lengths[b]
+    ends = np.cumsum(sizes)
+    start = 0
+    while start < len(a):
+        before = int(ends[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(ends, before + PAIR_BLOCK, side="right")), start + 1)
+        merged = np.concatenate([_tagged(sets, a[start:stop]), _tagged(sets, b[start:stop])])
+        merged.sort(kind="stable")
+        repeated = merged[1:][merged[1:] == merged[:-1]]
+        shared[start:stop] = np.bincount((repeated >> _U64(32)).astype(np.int64), minlength=stop - start)
+        start = stop
+    either = sizes - shared
+    return np.where(either == 0, 1.0, shared / np.maximum(either, 1))
 
 
 def jaccard(left: pl.Series, right: pl.Series) -> np.ndarray:
