@@ -39,6 +39,7 @@ of 729?") would otherwise make every task of that template look alike.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -235,22 +236,67 @@ class _Gathered:
         return self.frame[self.rows[positions]]
 
 
-def _signatures_and_bands(frame: pl.DataFrame, config: DedupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(signatures, band keys, has shingles) of every row, computed batch by batch so
-    that only one batch's shingles and word lists exist at a time (they are row by
-    row: the same values in any batch)."""
+@dataclass(frozen=True)
+class Tokenised:
+    """The shingles and field words of some records (``minhash.record_shingles``):
+    made once, then read by every check of those records."""
+
+    shingles: minhash.Ragged
+    words: dict[str, minhash.FieldWords]
+
+    @property
+    def size(self) -> int:
+        """Values held (4 bytes each): what keeping it costs."""
+        return len(self.shingles.values) + sum(len(w.codes.values) for w in self.words.values())
+
+    def take(self, records: np.ndarray) -> "Tokenised":
+        return Tokenised(self.shingles.take(records), {f: w.take(records) for f, w in self.words.items()})
+
+    @staticmethod
+    def stack(parts: list["Tokenised"]) -> "Tokenised":
+        if len(parts) == 1:
+            return parts[0]
+        return Tokenised(minhash.Ragged.stack([part.shingles for part in parts]),
+                         {f: minhash.FieldWords.stack([part.words[f] for part in parts]) for f in parts[0].words})
+
+
+def tokenise(source: pl.DataFrame | _Gathered, config: DedupConfig) -> Tokenised:
+    """``Tokenised`` of every row of ``source``, made batch by batch: the texts are
+    only ever copied a batch at a time."""
+    return Tokenised.stack([
+        Tokenised(*minhash.record_shingles(source.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
+        for start in range(0, max(source.height, 1), SIGNATURE_BATCH)
+    ])
+
+
+KEEP_TOKENISED = 40_000_000  # values (160 MB) of the signature pass kept for verification, at most
+
+
+def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Tokenised | None]:
+    """(signatures, band keys, has shingles, the rows tokenised) of every row,
+    computed batch by batch (they are row by row: the same values in any batch).
+
+    The batches' shingles and words are kept for verification while they hold at
+    most ``KEEP_TOKENISED`` values (None past that: candidate rows are then
+    tokenised again), so a large corpus never holds them all at once."""
     bands, rows = band_shape(config)
     signature = np.empty((frame.height, config.num_perm), dtype=np.uint32)
     keys = np.empty((frame.height, bands), dtype=np.uint64)
     eligible = np.empty(frame.height, dtype=bool)
+    kept: list[Tokenised] | None = []
     for start in range(0, frame.height, SIGNATURE_BATCH):
-        batch = frame.slice(start, SIGNATURE_BATCH)
-        shingles, _ = minhash.record_shingles(batch, C.FIELDS, config.ngram)
+        batch = Tokenised(*minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
+        shingles = batch.shingles
         stop = start + len(shingles)
         signature[start:stop] = minhash.signatures(shingles, config.num_perm, config.seed)
         keys[start:stop] = minhash.band_keys(signature[start:stop], bands, rows)
         eligible[start:stop] = shingles.lengths > 0
-    return signature, keys, eligible
+        if kept is not None:
+            kept.append(batch)
+            if sum(part.size for part in kept) > KEEP_TOKENISED:
+                kept = None
+    return signature, keys, eligible, Tokenised.stack(kept) if kept else None
 
 
 def sampled_boilerplate(frame: pl.DataFrame, config: DedupConfig) -> dict[str, pl.Series]:
@@ -298,12 +344,14 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
     ``frame`` (all rows when None), as indices into ``rows``, and the boilerplate
     words of each field.
 
-    Only signatures and band keys are kept for every row; shingles and word lists
-    are made again for the rows of candidate pairs alone, to verify them. The texts
-    are never copied as a whole: batches are taken from ``frame`` as needed."""
+    Signatures and band keys are kept for every row; shingles and words too while
+    they are small enough (``KEEP_TOKENISED``), otherwise they are made again for
+    the rows of candidate pairs alone, to verify them. The texts are never copied
+    as a whole: batches are taken from ``frame`` as needed. ``frame`` may be any
+    source with ``height``, ``slice``, ``gather_every`` and ``[positions]``."""
     if rows is not None:
         frame = _Gathered(frame, rows)
-    signature, keys, eligible = _signatures_and_bands(frame, config)
+    signature, keys, eligible, everyone = _signatures_and_bands(frame, config)
     record = np.flatnonzero(eligible).astype(np.int64)
     candidates = minhash.bucket_pairs(keys[eligible].ravel(), np.repeat(record, keys.shape[1]))
     del keys
@@ -316,10 +364,14 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
     a, b = a[plausible], b[plausible]
     del signature
     common = sampled_boilerplate(frame, config)
-    involved = np.unique(np.r_[a, b])
-    shingles, words = minhash.record_shingles(frame[involved], C.FIELDS, config.ngram)
+    involved = minhash.sorted_unique(np.r_[a, b])
+    if everyone is not None:
+        candidates_only = everyone.take(involved)
+    else:
+        candidates_only = tokenise(_Gathered(frame, involved), config)
+    del everyone
     local_a, local_b = np.searchsorted(involved, a), np.searchsorted(involved, b)
-    similarity, near = verify(shingles, words, local_a, local_b, config, common)
+    similarity, near = verify(candidates_only.shingles, candidates_only.words, local_a, local_b, config, common)
     return pl.DataFrame({"a": a[near], "b": b[near], "similarity": similarity[near]}), common
 
 
@@ -367,8 +419,33 @@ def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) 
 MAX_ROUNDS = 100  # survivor rounds per cluster; rows still unassigned after them are kept
 
 
+class _NearCheck:
+    """Whether rows of ``texts`` are near duplicates of each other (``verify``):
+    the rows ``rows`` are tokenised once, when first asked about, and every later
+    check (each survivor round, the near answers) reads the same values."""
+
+    def __init__(self, texts: pl.DataFrame, rows: np.ndarray, config: DedupConfig, common: dict | None) -> None:
+        self.texts, self.rows, self.config, self.common = texts, rows, config, common
+        self.place = np.full(texts.height, -1, dtype=np.int64)
+        self.place[rows] = np.arange(len(rows))
+        self.tokenised: Tokenised | None = None
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if self.tokenised is None:
+            self.tokenised = tokenise(_Gathered(self.texts, self.rows), self.config)
+        local_a, local_b = self.place[a], self.place[b]
+        if len(a) and min(local_a.min(), local_b.min()) < 0:
+            raise ValueError("near check of a row that was not tokenised")
+        return verify(self.tokenised.shingles, self.tokenised.words, local_a, local_b, self.config, self.common)[1]
+
+
+def _in_clusters(roots: np.ndarray) -> np.ndarray:
+    """Rows whose cluster has more than one row."""
+    return np.flatnonzero(np.bincount(roots, minlength=len(roots))[roots] > 1)
+
+
 def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, rank: np.ndarray,
-                     config: DedupConfig, common: dict | None) -> np.ndarray:
+                     config: DedupConfig, common: dict | None, near_check: _NearCheck | None = None) -> np.ndarray:
     """For each row, the index of the row that survives in its place (itself for
     survivors and unique rows).
 
@@ -381,7 +458,9 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
     """
     survivor = np.arange(len(roots))
     content, prompt = keys.get_column("content").to_numpy(), keys.get_column("prompt").to_numpy()
-    pending = np.flatnonzero(np.bincount(roots, minlength=len(roots))[roots] > 1)
+    pending = _in_clusters(roots)
+    if near_check is None:
+        near_check = _NearCheck(texts, pending, config, common)
     for _ in range(MAX_ROUNDS):
         if len(pending) == 0:
             break
@@ -398,8 +477,7 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
             taken |= prompt[rest] == prompt[lead]
         if config.near and (~taken).any():
             check = np.flatnonzero(~taken)
-            _, near = pair_similarity(texts[rest[check]], texts[lead[check]], config, common)
-            taken[check[near]] = True
+            taken[check[near_check(rest[check], lead[check])]] = True
         survivor[rest[taken]] = lead[taken]
         pending = rest[~taken]
     return survivor
@@ -448,7 +526,8 @@ def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, ra
     ``texts``: where the rows' texts are read when ``frame`` holds only lineage
     (the streamed engine's ``spill.Rows``)."""
     texts = frame.select(C.FIELDS) if texts is None else texts
-    survivor = assign_survivors(texts, keys, roots, rank, config, common)
+    near_check = _NearCheck(texts, _in_clusters(roots), config, common)
+    survivor = assign_survivors(texts, keys, roots, rank, config, common, near_check)
     if published is not None:
         # Published rows are never taken back, even where two of them turn out
         # to be duplicates of each other (candidates LSH missed before).
@@ -479,7 +558,7 @@ def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, ra
         .alias(C.DUPLICATE_OF),
     )
     if config.near:
-        marked = marked.with_columns(_near_answers(texts, marked, config, common))
+        marked = marked.with_columns(_near_answers(marked, near_check))
     if published is not None:
         of_published = pl.lit(pl.Series(published)).gather(pl.col("_survivor"))
         marked = marked.with_columns(
@@ -505,7 +584,7 @@ def band_key_lists(frame: pl.DataFrame, config: DedupConfig) -> pl.Series:
     return pl.select(pl.when(pl.Series(shingles.lengths > 0)).then(lists)).to_series().alias("bands")
 
 
-def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig, common: dict | None) -> pl.Series:
+def _near_answers(marked: pl.DataFrame, near_check: _NearCheck) -> pl.Series:
     """The same prompt with an answer that differs by a word or two is a near
     duplicate, not a conflict: relabel those rows of ``conflicting_output``."""
     reasons = marked.get_column(C.DEDUP_REASON)
@@ -513,7 +592,7 @@ def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, config: DedupConfig
     if len(rows) == 0:
         return reasons
     survivors = marked.get_column("_survivor").to_numpy()[rows]
-    _, near = pair_similarity(texts[rows], texts[survivors], config, common)
+    near = near_check(rows, survivors)
     return reasons.scatter(rows[near], NEAR) if near.any() else reasons
 
 
