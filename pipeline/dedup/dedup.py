@@ -342,7 +342,22 @@ def _same_maths(words: dict[str, minhash.FieldWords], a: np.ndarray, b: np.ndarr
 def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
     """Verified near-duplicate pairs (a, b, similarity) among the rows ``rows`` of
     ``frame`` (all rows when None), as indices into ``rows``, and the boilerplate
-    words of each field.
+    words of each field (see ``_near_pairs``)."""
+    pairs, common, _ = _near_pairs(frame, config, rows)
+    return pairs, common
+
+
+@dataclass(frozen=True)
+class _Known:
+    """Rows already tokenised: ``tokenised`` record i is row ``rows[i]``."""
+
+    tokenised: Tokenised
+    rows: np.ndarray
+
+
+def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None = None
+                ) -> tuple[pl.DataFrame, dict[str, pl.Series], _Known]:
+    """``near_pairs``, and the rows of candidate pairs (indices into ``rows``) tokenised.
 
     Signatures and band keys are kept for every row; shingles and words too while
     they are small enough (``KEEP_TOKENISED``), otherwise they are made again for
@@ -372,7 +387,8 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
     del everyone
     local_a, local_b = np.searchsorted(involved, a), np.searchsorted(involved, b)
     similarity, near = verify(candidates_only.shingles, candidates_only.words, local_a, local_b, config, common)
-    return pl.DataFrame({"a": a[near], "b": b[near], "similarity": similarity[near]}), common
+    pairs = pl.DataFrame({"a": a[near], "b": b[near], "similarity": similarity[near]})
+    return pairs, common, _Known(candidates_only, involved)
 
 
 def pair_similarity(left: pl.DataFrame, right: pl.DataFrame, config: DedupConfig,
@@ -396,7 +412,15 @@ def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) 
     and the boilerplate words near dedup found (None when it did not run).
     ``keys`` holds the ``content`` and ``prompt`` hashes of the rows; ``frame``
     may also be a ``spill.Rows`` (the streamed engine's texts)."""
+    roots, common, _ = _cluster_roots(frame, keys, config)
+    return roots, common
+
+
+def _cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig
+                   ) -> tuple[np.ndarray, dict | None, _Known | None]:
+    """``cluster_roots``, and the rows near dedup tokenised (None when it did not run)."""
     clusters = UnionFind(frame.height)
+    known = None
     common = None
     if config.exact:
         clusters.union_pairs(*group_edges(keys.get_column("content")))
@@ -409,11 +433,12 @@ def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) 
             representatives = np.sort(first.to_numpy()).astype(np.int64)
         else:
             representatives = np.arange(frame.height, dtype=np.int64)
-        pairs, common = near_pairs(frame.select(C.FIELDS), config, representatives)
+        pairs, common, tokenised = _near_pairs(frame.select(C.FIELDS), config, representatives)
         clusters.union_pairs(
             representatives[pairs.get_column("a").to_numpy()], representatives[pairs.get_column("b").to_numpy()]
         )
-    return clusters.roots(), common
+        known = _Known(tokenised.tokenised, representatives[tokenised.rows])
+    return clusters.roots(), common, known
 
 
 MAX_ROUNDS = 100  # survivor rounds per cluster; rows still unassigned after them are kept
@@ -424,19 +449,43 @@ class _NearCheck:
     the rows ``rows`` are tokenised once, when first asked about, and every later
     check (each survivor round, the near answers) reads the same values."""
 
-    def __init__(self, texts: pl.DataFrame, rows: np.ndarray, config: DedupConfig, common: dict | None) -> None:
+    def __init__(self, texts: pl.DataFrame, rows: np.ndarray, config: DedupConfig, common: dict | None,
+                 known: _Known | None = None, same_as: np.ndarray | None = None) -> None:
         self.texts, self.rows, self.config, self.common = texts, rows, config, common
+        self.known, self.same_as = known, same_as
         self.place = np.full(texts.height, -1, dtype=np.int64)
-        self.place[rows] = np.arange(len(rows))
         self.tokenised: Tokenised | None = None
+
+    def _tokenise(self) -> Tokenised:
+        """The rows tokenised, reusing ``known`` where it has the row or, with
+        ``same_as``, a row of the same content (the same words)."""
+        if self.known is None:
+            self.place[self.rows] = np.arange(len(self.rows))
+            return tokenise(_Gathered(self.texts, self.rows), self.config)
+        source = self.rows if self.same_as is None else self.same_as[self.rows]
+        known_rows = self.known.rows
+        at = np.minimum(np.searchsorted(known_rows, source), max(len(known_rows) - 1, 0))
+        found = known_rows[at] == source if len(known_rows) else np.zeros(len(source), dtype=bool)
+        missing = minhash.sorted_unique(source[~found])
+        self.place[self.rows[found]] = at[found]
+        self.place[self.rows[~found]] = len(known_rows) + np.searchsorted(missing, source[~found])
+        if len(missing) == 0:
+            return self.known.tokenised
+        return Tokenised.stack([self.known.tokenised, tokenise(_Gathered(self.texts, missing), self.config)])
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if self.tokenised is None:
-            self.tokenised = tokenise(_Gathered(self.texts, self.rows), self.config)
+            self.tokenised = self._tokenise()
         local_a, local_b = self.place[a], self.place[b]
         if len(a) and min(local_a.min(), local_b.min()) < 0:
             raise ValueError("near check of a row that was not tokenised")
         return verify(self.tokenised.shingles, self.tokenised.words, local_a, local_b, self.config, self.common)[1]
+
+
+def _first_of_each(keys: pl.Series) -> np.ndarray:
+    """For each row, the first row with the same key (near dedup's representative)."""
+    frame = pl.DataFrame({"key": keys}).with_row_index("row")
+    return frame.select(pl.col("row").first().over("key")).to_series().to_numpy().astype(np.int64)
 
 
 def _in_clusters(roots: np.ndarray) -> np.ndarray:
@@ -513,20 +562,22 @@ def mark_duplicates(frame: pl.DataFrame, config: Config, published: np.ndarray |
     """
     keys = duplicate_keys(frame)
     rank = best_first_rank(frame, config, published)
-    roots, common = cluster_roots(frame, keys, config.dedup)
-    return frame.with_columns(mark_clusters(frame, keys, roots, rank, config.dedup, common, published))
+    roots, common, known = _cluster_roots(frame, keys, config.dedup)
+    return frame.with_columns(mark_clusters(frame, keys, roots, rank, config.dedup, common, published, known=known))
 
 
 def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, rank: np.ndarray,
                   config: DedupConfig, common: dict | None, published: np.ndarray | None = None,
-                  texts=None) -> pl.DataFrame:
+                  texts=None, known: _Known | None = None) -> pl.DataFrame:
     """``_dedup_reason``, ``_cluster`` and ``_duplicate_of`` of the rows of
     ``frame`` (in load order), given each row's cluster root. Clusters are
     independent of each other, so this can run on one cluster at a time.
     ``texts``: where the rows' texts are read when ``frame`` holds only lineage
-    (the streamed engine's ``spill.Rows``)."""
+    (the streamed engine's ``spill.Rows``). ``known``: rows ``cluster_roots``
+    already tokenised, reused for rows of the same content."""
     texts = frame.select(C.FIELDS) if texts is None else texts
-    near_check = _NearCheck(texts, _in_clusters(roots), config, common)
+    same_as = _first_of_each(keys.get_column("content")) if known is not None and config.exact else None
+    near_check = _NearCheck(texts, _in_clusters(roots), config, common, known, same_as)
     survivor = assign_survivors(texts, keys, roots, rank, config, common, near_check)
     if published is not None:
         # Published rows are never taken back, even where two of them turn out
@@ -728,8 +779,8 @@ def mark_rows(keys: pl.DataFrame, texts, config: Config) -> pl.DataFrame:
     rank = np.empty(keys.height, dtype=np.int64)
     rank[best_first] = np.arange(keys.height)
     hashes = keys.select("content", "prompt")
-    roots, common = cluster_roots(texts, hashes, settings)
-    return mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts)
+    roots, common, known = _cluster_roots(texts, hashes, settings)
+    return mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts, known=known)
 
 
 def streamed_dedup_facts(marks: pl.DataFrame, keys: pl.DataFrame, texts, context: Context) -> DedupFacts:
