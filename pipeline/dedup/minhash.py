@@ -113,9 +113,13 @@ class Ragged:
 
     @staticmethod
     def stack(parts: list["Ragged"]) -> "Ragged":
-        """The records of every part, one part after the other."""
-        return Ragged.from_lengths(np.concatenate([part.values for part in parts]),
-                                   np.concatenate([part.lengths for part in parts]))
+        """The records of every part, one part after the other. The first part's
+        ``sets``, if made, are kept (record by record, they are the same)."""
+        stacked = Ragged.from_lengths(np.concatenate([part.values for part in parts]),
+                                      np.concatenate([part.lengths for part in parts]))
+        if "sets" in parts[0].__dict__:
+            stacked.__dict__["sets"] = Ragged.stack([part.sets for part in parts])
+        return stacked
 
     def positions(self, records: np.ndarray) -> np.ndarray:
         """Indices into ``values`` of the arrays of ``records``, one after the other."""
@@ -129,8 +133,9 @@ class Ragged:
 
     def where(self, keep: np.ndarray) -> "Ragged":
         """Each array with only the values where ``keep`` (aligned with ``values``) is true."""
-        owner = np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
-        return Ragged.from_lengths(self.values[keep], np.bincount(owner[keep], minlength=len(self)))
+        kept_before = np.zeros(len(keep) + 1, dtype=np.int64)  # kept values before each position
+        np.cumsum(keep, out=kept_before[1:])
+        return Ragged(self.values[keep], kept_before[self.offsets])
 
     @cached_property
     def sets(self) -> "Ragged":
@@ -197,7 +202,8 @@ class FieldWords:
     @staticmethod
     def of(codes: Ragged, vocabulary: pl.Series) -> "FieldWords":
         # One blake2b per distinct word: a corpus has far fewer distinct words than words.
-        hashes = np.fromiter((stable_hash64(w) for w in vocabulary.to_list()), dtype=_U64, count=vocabulary.len())
+        digests = b"".join([hashlib.blake2b(word, digest_size=8).digest() for word in vocabulary.cast(pl.Binary).to_list()])
+        hashes = np.frombuffer(digests, dtype="<u8").astype(_U64)  # stable_hash64 of each word
         return FieldWords(codes, vocabulary, hashes)
 
     @staticmethod
@@ -205,13 +211,14 @@ class FieldWords:
         """The records of every part, one part after the other, coded with one vocabulary."""
         vocabulary = pl.concat([part.vocabulary for part in parts]).unique(maintain_order=True)
         hashes = np.empty(vocabulary.len(), dtype=_U64)
-        values = []
+        recoded = []
         for part in parts:
             recode = part.vocabulary.cast(pl.Enum(vocabulary)).to_physical().to_numpy().astype(np.uint32)
             hashes[recode] = part.hashes
-            values.append(recode[part.codes.values])
-        codes = Ragged.stack([Ragged(value, part.codes.offsets) for value, part in zip(values, parts)])
-        return FieldWords(codes, vocabulary, hashes)
+            # The first part's words come first in the vocabulary: its codes (and sets) stay as they are.
+            same = np.array_equal(recode, np.arange(len(recode)))
+            recoded.append(part.codes if same else Ragged(recode[part.codes.values], part.codes.offsets))
+        return FieldWords(Ragged.stack(recoded), vocabulary, hashes)
 
     def take(self, records: np.ndarray) -> "FieldWords":
         """The words of ``records``, in that order, with the same codes."""
@@ -257,19 +264,20 @@ def ngrams(words: Ragged, n: int, salt: str) -> Ragged:
     """32-bit hashes of the word n-grams of each record; a record with fewer than
     ``n`` words (but at least one) gives one shingle made of all its words."""
     values, lengths = words.values, words.lengths
-    owner = np.repeat(np.arange(len(lengths)), lengths)
-    position = np.arange(len(values)) - words.offsets[:-1][owner]
-    remaining = lengths[owner] - position  # words from this one to the end of its record
+    # Words from this one to the end of its record (each record's end, less the position).
+    remaining = np.repeat(words.offsets[1:], lengths) - np.arange(len(values))
     # Every word starts an n-gram hash; shifted views of the flat array give the
     # following words without any gather. Past a record's end a word is replaced
     # by a pad value, so "a b" padded is never the same shingle as "a b c".
     padded = np.concatenate([values, np.zeros(n, dtype=_U64)])
-    accumulator = np.full(len(values), stable_hash64(salt), dtype=_U64)
-    for k in range(n):
+    accumulator = values + _U64(stable_hash64(salt) * _ODD % (1 << 64))  # k = 0: every word is in its record
+    for k in range(1, n):
         word = np.where(remaining > k, padded[k : k + len(values)], _U64(k + 1))
-        accumulator = accumulator * _U64(_ODD) + word
-    # Keep whole n-grams, and the one shingle of a record shorter than n words.
-    keep = (remaining >= n) | (position == 0)
+        accumulator *= _U64(_ODD)
+        accumulator += word
+    # Keep whole n-grams, and the one shingle of a record shorter than n words (its first word's).
+    keep = remaining >= n
+    keep[words.offsets[:-1][lengths > 0]] = True
     counts = np.where(lengths == 0, 0, np.maximum(lengths - n + 1, 1))
     return Ragged.from_lengths((_mix64(accumulator[keep]) >> _U64(32)).astype(np.uint32), counts)
 
