@@ -39,7 +39,9 @@ of 729?") would otherwise make every task of that template look alike.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -226,7 +228,7 @@ def _rows_of_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple[np.n
     return rows, (np.searchsorted(rows, a), np.searchsorted(rows, b))
 
 
-SIGNATURE_BATCH = 50_000  # rows whose shingles exist at once while signatures are computed
+SIGNATURE_BATCH = 20_000  # rows whose shingles exist at once while signatures are computed (~100 MB)
 
 
 class _Gathered:
@@ -248,6 +250,60 @@ class _Gathered:
 
     def __getitem__(self, positions: np.ndarray) -> pl.DataFrame:
         return self.frame[self.rows[positions]]
+
+
+def _banded_pairs(keys: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``minhash.bucket_pairs`` of the band keys of the ``eligible`` rows, one band
+    at a time: a bucket never spans two bands (the band is mixed into its keys), so
+    the pairs are the same as from all keys at once, without sorting them all
+    together (a few hundred MB at a million rows)."""
+    record = np.flatnonzero(eligible).astype(np.int64)
+    found = [minhash.bucket_pairs(np.ascontiguousarray(keys[eligible, band]), record) for band in range(keys.shape[1])]
+    span = int(record.max()) + 1 if len(record) else 1
+    pairs = minhash.sorted_unique(np.concatenate([
+        pair.get_column("a").to_numpy() * span + pair.get_column("b").to_numpy() for pair in found
+    ] or [np.empty(0, dtype=np.int64)]))
+    return pairs // span, pairs % span
+
+
+class _Signatures:
+    """MinHash signatures of every row, batch by batch: in memory while they are
+    small, otherwise each batch's in a temporary file, so that a corpus of millions
+    of rows never holds all its signatures (512 bytes a row at 128 permutations)
+    at once. Only the rows of candidate pairs are ever read back."""
+
+    IN_MEMORY_BYTES = 64 << 20
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray | Path] = []
+        self.starts = [0]
+        self.held = 0
+        self.directory: tempfile.TemporaryDirectory | None = None
+
+    def append(self, signature: np.ndarray) -> None:
+        if self.held + signature.nbytes <= self.IN_MEMORY_BYTES:
+            self.parts.append(signature)
+            self.held += signature.nbytes
+        else:
+            self.directory = self.directory or tempfile.TemporaryDirectory(prefix="curate-signatures-")
+            path = Path(self.directory.name) / f"{len(self.parts)}.npy"
+            np.save(path, signature)
+            self.parts.append(path)
+        self.starts.append(self.starts[-1] + len(signature))
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """The signatures of ``rows`` (sorted, distinct), in that order."""
+        owner = np.searchsorted(np.asarray(self.starts), rows, side="right") - 1
+        found = []
+        for number in np.unique(owner).tolist():
+            part = self.parts[number]
+            part = np.load(part) if isinstance(part, Path) else part
+            found.append(part[rows[owner == number] - self.starts[number]])
+        return np.concatenate(found) if found else np.empty((0, 0), dtype=np.uint32)
+
+    def close(self) -> None:
+        if self.directory is not None:
+            self.directory.cleanup()
 
 
 @dataclass(frozen=True)
@@ -283,11 +339,11 @@ def tokenise(source: pl.DataFrame | _Gathered, config: DedupConfig) -> Tokenised
     ])
 
 
-KEEP_TOKENISED = 40_000_000  # values (160 MB) of the signature pass kept for verification, at most
+KEEP_TOKENISED = 16_000_000  # values (64 MB) of the signature pass kept for verification, at most
 
 
 def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Tokenised | None]:
+                          ) -> tuple[_Signatures, np.ndarray, np.ndarray, Tokenised | None]:
     """(signatures, band keys, has shingles, the rows tokenised) of every row,
     computed batch by batch (they are row by row: the same values in any batch).
 
@@ -295,7 +351,7 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
     most ``KEEP_TOKENISED`` values (None past that: candidate rows are then
     tokenised again), so a large corpus never holds them all at once."""
     bands, rows = band_shape(config)
-    signature = np.empty((frame.height, config.num_perm), dtype=np.uint32)
+    signatures = _Signatures()
     keys = np.empty((frame.height, bands), dtype=np.uint64)
     eligible = np.empty(frame.height, dtype=bool)
     kept: list[Tokenised] | None = []
@@ -303,14 +359,15 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
         batch = Tokenised(*minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
         shingles = batch.shingles
         stop = start + len(shingles)
-        signature[start:stop] = minhash.signatures(shingles, config.num_perm, config.seed)
-        keys[start:stop] = minhash.band_keys(signature[start:stop], bands, rows)
+        signature = minhash.signatures(shingles, config.num_perm, config.seed)
+        keys[start:stop] = minhash.band_keys(signature, bands, rows)
         eligible[start:stop] = shingles.lengths > 0
+        signatures.append(signature)
         if kept is not None:
             kept.append(batch)
             if sum(part.size for part in kept) > KEEP_TOKENISED:
                 kept = None
-    return signature, keys, eligible, Tokenised.stack(kept) if kept else None
+    return signatures, keys, eligible, Tokenised.stack(kept) if kept else None
 
 
 def sampled_boilerplate(frame: pl.DataFrame, config: DedupConfig) -> dict[str, pl.Series]:
@@ -396,18 +453,17 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
     if rows is not None:
         frame = _Gathered(frame, rows)
     signature, keys, eligible, everyone = _signatures_and_bands(frame, config)
-    record = np.flatnonzero(eligible).astype(np.int64)
-    candidates = minhash.bucket_pairs(keys[eligible].ravel(), np.repeat(record, keys.shape[1]))
+    a, b = _banded_pairs(keys, eligible)
     del keys
-    a, b = candidates.get_column("a").to_numpy(), candidates.get_column("b").to_numpy()
     # Candidates whose estimate is far below the threshold are dropped before the
     # exact check: a pair truly at the threshold falls ESTIMATE_MARGIN below it
     # in fewer than one case in ten thousand (3.7 standard errors at 128
     # permutations), and templated data can give hundreds of thousands of them.
-    estimate = minhash.estimated_jaccard(signature, a, b)
+    paired = minhash.sorted_unique(np.r_[a, b])
+    estimate = minhash.estimated_jaccard(signature.rows(paired), np.searchsorted(paired, a), np.searchsorted(paired, b))
+    signature.close()
     plausible = estimate >= config.threshold - ESTIMATE_MARGIN
     a, b, estimate = a[plausible], b[plausible], estimate[plausible]
-    del signature
     common = sampled_boilerplate(frame, config)
     involved = minhash.sorted_unique(np.r_[a, b])
     if everyone is not None:

@@ -34,8 +34,8 @@ from pipeline.report.build import Report, build_report
 from pipeline.report.model import Facts, QuarantineFacts, RunFacts, merge, merge_all
 from pipeline.stages.decide import split
 from pipeline.stages.fields import ExtraFieldTypes
-from pipeline.stages.load import expand_inputs, load_records, record_batches
-from pipeline.stages.shapes import BatchedSource, ShapeChanged, SourceShape, conform, shapes_section
+from pipeline.stages.load import expand_inputs, load_records, read_source, record_batches
+from pipeline.stages.shapes import BatchedSource, ShapeChanged, SourceShape, conform, keys_of, shapes_section
 from pipeline.stages.validate import quarantine_facts, validate
 
 
@@ -100,7 +100,7 @@ def batches(frame: pl.DataFrame) -> list[pl.DataFrame]:
     return [frame.slice(start, BATCH_ROWS) for start in range(0, max(frame.height, 1), BATCH_ROWS)]
 
 
-def in_batches(stage: Stage, frame: pl.DataFrame, context: Context, timer: StageTimer) -> pl.DataFrame:
+def in_batches(stage: Stage, frame: pl.DataFrame, context: Context) -> pl.DataFrame:
     """A row-local stage batch by batch (its corpus facts summed over all batches
     first): the same rows as on the whole frame."""
     parts = batches(frame)
@@ -113,7 +113,7 @@ def judge(frame: pl.DataFrame, context: Context, timer: StageTimer) -> pl.DataFr
     (refresh judges its new batch this way)."""
     for stage in STAGES:
         with timer(stage.name):
-            frame = stage.apply(frame, context) if stage.corpus_wide else in_batches(stage, frame, context, timer)
+            frame = stage.apply(frame, context) if stage.corpus_wide else in_batches(stage, frame, context)
     return frame
 
 
@@ -233,8 +233,8 @@ STREAMED = {"dedup": Streamed(dedup_keys, mark_rows, streamed_dedup_facts)}
 
 @dataclass
 class Judged:
-    """What the passes before the last leave: its input batches, the marks of the
-    corpus-wide stages (with the texts they were read from) and each stage's context."""
+    """What the passes before the last leave: the last pass's input batches, the
+    marks of the corpus-wide stages and the context of each stage."""
 
     batches: Batches
     marks: dict[str, Marks]
@@ -243,11 +243,10 @@ class Judged:
 
 @dataclass
 class Marks:
-    """A corpus-wide stage's columns for every row, and what its facts read."""
+    """A corpus-wide stage's columns for every row (in row order), and its facts."""
 
     columns: pl.DataFrame
-    keys: pl.DataFrame
-    texts: Rows
+    facts: Facts
 
 
 def _with_marks(frame: pl.DataFrame, marks: dict[str, Marks], offset: int) -> pl.DataFrame:
@@ -270,10 +269,11 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
         if run[0].corpus_wide:
             stage = run[0]
             with timer.adding(stage.name):
-                texts, every_key = judged.batches.columns(list(C.FIELDS)), pl.concat(keys)
-                judged.marks[stage.name] = Marks(STREAMED[stage.name].mark(every_key, texts, config), every_key, texts)
+                streamed, texts, every_key = STREAMED[stage.name], judged.batches.columns(list(C.FIELDS)), pl.concat(keys)
+                marked = streamed.mark(every_key, texts, config)
+                judged.marks[stage.name] = Marks(marked, streamed.facts(marked, every_key, texts, context))
             timer.said([stage.name])
-            frames, keys = judged.batches, []
+            frames, keys = judged.batches.drain(), []
             continue
         for stage in run:
             judged.contexts[stage.name] = stage.settled(context, parts) if stage.needs else context
@@ -291,7 +291,7 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
             held.append(frame)
             timer.say(f"    {', '.join(stage.name for stage in run)}: batch {count} ({held.height:,} rows)")
         timer.said((["load", "validate"] if number == 0 else []) + [stage.name for stage in run])
-        frames, judged.batches = held, held
+        frames, judged.batches = held.drain(), held
     for stage in runs[-1]:
         judged.contexts[stage.name] = context
     return judged
@@ -299,12 +299,12 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
 
 def decide_and_write(judged: Judged, scratch: Path, config: Config, timer: StageTimer) -> RunFacts:
     """The last pass: its stages on every batch, then the batch's clean and rejected
-    rows to their shards; returns the row-local stages' facts, merged in load order."""
+    rows to their shards; returns the stages' facts (row-local ones merged in load order)."""
     last = passes(STAGES)[-1]
     clean, rejected = ShardWriter(scratch / "clean", config.output), ShardWriter(scratch / "rejected", config.output)
     empty = judged.batches.empty()  # every column of every batch, each of its widest type
-    facts, offset, frame = RunFacts(), 0, None
-    for batch in judged.batches:
+    facts, offset = RunFacts(**{name: marked.facts for name, marked in judged.marks.items()}), 0
+    for batch in judged.batches.drain():
         frame = _with_marks(pl.concat([empty, batch], how="diagonal_relaxed"), judged.marks, offset)
         offset += frame.height
         for stage in last:
@@ -340,7 +340,7 @@ def run(inputs: list[str], out: str | Path, config: Config, export: str | list[s
             break
         except ShapeChanged as changed:
             # Rare: a source's later records change the shape its first batch gave.
-            known_keys[changed.source] = changed.keys
+            known_keys[changed.source] = changed.keys or keys_of(read_source(changed.source))
             timer.seconds.clear()
             timer.say(f"  {changed.source}: later records change its shape; curating again with all its keys")
     report.timings_s["total"] = round(time.perf_counter() - started, 4)
@@ -358,10 +358,6 @@ def curate_into(scratch: Path, sources: list[str], inputs: list[str], config: Co
         frames = loaded_batches(sources, config, timer, quarantine, quarantined, shapes, known_keys)
         judged = judge_passes(frames, config, timer, scratch / SPILL)
         facts = decide_and_write(judged, scratch, config, timer)
-        for name, marked in judged.marks.items():
-            with timer.adding(name):
-                found = STREAMED[name].facts(marked.columns, marked.keys, marked.texts, Context(config))
-            facts = merge(facts, RunFacts(**{name: found}))
         with timer.adding("write"):
             quarantine.close()
         timer.said([stage.name for stage in passes(STAGES)[-1]] + ["write"])

@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 import polars as pl
 
-MEMORY_BYTES = 256 << 20  # batches held in memory per pass before they go to disk
+MEMORY_BYTES = 128 << 20  # batches held in memory per pass before they go to disk
 
 
 class Batches:
@@ -26,7 +26,7 @@ class Batches:
     def __init__(self, directory: Path, name: str, memory_bytes: int | None = None) -> None:
         self.directory, self.name = directory, name
         self.memory_bytes = MEMORY_BYTES if memory_bytes is None else memory_bytes
-        self.held: list[pl.DataFrame | Path] = []
+        self.held: list[pl.DataFrame | Path | None] = []  # None: drained
         self.heights: list[int] = []
         self.schemas: list[pl.Schema] = []
         self.in_memory = 0
@@ -60,6 +60,19 @@ class Batches:
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         return (self.batch(number) for number in range(len(self.held)))
+
+    def drain(self) -> Iterator[pl.DataFrame]:
+        """Every batch, each let go of once the next is asked for: the last pass over
+        them (their heights and schemas stay known)."""
+        for number in range(len(self.held)):
+            frame = self.batch(number)
+            held, self.held[number] = self.held[number], None
+            if isinstance(held, Path):
+                held.unlink(missing_ok=True)
+            else:
+                self.in_memory -= frame.estimated_size()
+            del held
+            yield frame
 
     def empty(self) -> pl.DataFrame:
         """No rows, with every column any batch has (in order of first appearance),

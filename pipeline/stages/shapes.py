@@ -216,9 +216,10 @@ def conform_source(source: str, records: list[RawRecord], fields: dict[str, str]
 
 class ShapeChanged(Exception):
     """A streamed source's later batches hold keys that change the shape its first
-    batch gave: the source must be conformed with all its keys known (``keys``)."""
+    batch gave, or may: the source must be conformed with all its keys known
+    (``keys``; None when they are still to be read)."""
 
-    def __init__(self, source: str, keys: list[str]) -> None:
+    def __init__(self, source: str, keys: list[str] | None) -> None:
         super().__init__(source)
         self.source, self.keys = source, keys
 
@@ -244,7 +245,7 @@ class BatchedSource:
             self.keys = list(self.seen)
             if self.fields and not set(self.fields.values()) <= set(self.keys):
                 # A missing key is an error only if no record of the source has it.
-                raise ShapeChanged(self.source, self.keys)
+                raise ShapeChanged(self.source, None)
         conformed, facts = conform_source(self.source, records, self.fields, self.keys)
         if self.facts is None:
             self.facts = facts

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.engines import local as run_module
 from pipeline.engines import spill
-from pipeline.config import Config, OutputConfig, load_config
+from pipeline.config import Config, FieldsConfig, OutputConfig, load_config
 from pipeline.engines.local import ReconciliationError, check_reconciled, run
 from pipeline.publish.write import sha256_of
 from tests.conftest import ALPACA_5000, needs_reference, write_jsonl
@@ -176,3 +176,37 @@ def _recording(write, paths: list):
         return write(frame, path, *args, **kwargs)
 
     return recorded
+
+
+def _shard_hashes(out: Path) -> dict[str, str]:
+    return {str(p.relative_to(out)): sha256_of(p) for p in sorted(out.rglob("*.parquet"))}
+
+
+def _streamed_like_whole(tmp_path, monkeypatch, path: Path, config: Config = Config()) -> tuple[dict, dict]:
+    """(whole-batch report, 2-row-batch report) of ``path``; their shards must be equal."""
+    whole = run([str(path)], tmp_path / "whole", config, quiet=True)
+    monkeypatch.setattr(run_module, "BATCH_ROWS", 2)
+    batched = run([str(path)], tmp_path / "batched", config, quiet=True)
+    assert _shard_hashes(tmp_path / "whole") == _shard_hashes(tmp_path / "batched")
+    return whole, batched
+
+
+def test_a_key_first_seen_in_a_later_batch_counts_as_if_seen_first(tmp_path, monkeypatch, record):
+    """The shape is detected on the first batch's keys; a later batch holding
+    "input" for the first time changes the mapping, so the run starts again with
+    every key of the source known, and ends as a one-batch run would."""
+    rows = [{"instruction": f"Name colour {i}.", "output": f"Colour {i} is blue."} for i in range(4)]
+    path = write_jsonl(tmp_path / "late_input.jsonl", [*rows, record(input="Some context.")])
+    whole, batched = _streamed_like_whole(tmp_path, monkeypatch, path)
+    assert batched["shapes"] == whole["shapes"]
+    assert "input" in batched["shapes"][0]["mapping"]
+
+
+def test_a_mapped_key_missing_from_the_first_batch_only_is_no_error(tmp_path, monkeypatch):
+    rows = [{"question": f"What is {i} + 1?", "extra": i} for i in range(4)]
+    answered = [{"question": f"What is {i} + 2?", "answer": str(i + 2)} for i in range(3)]
+    path = write_jsonl(tmp_path / "late_answer.jsonl", rows + answered)
+    config = Config().model_copy(update={"fields": FieldsConfig(instruction="question", output="answer")})
+    whole, batched = _streamed_like_whole(tmp_path, monkeypatch, path, config)
+    assert batched["counts"] == whole["counts"]
+    assert batched["quarantine"] == whole["quarantine"]
