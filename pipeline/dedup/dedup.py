@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,11 +79,10 @@ def comparable(column: str) -> pl.Expr:
     return pl.col(column).fill_null("").str.to_lowercase().str.replace_all(r"\s\s+|[^\S ]", " ").str.strip_chars()
 
 
-def _blake2b_hex(encoded: pl.Series) -> pl.Series:
-    return pl.Series(
-        [hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest() for text in encoded.to_list()],
-        dtype=pl.String,
-    )
+def _blake2b_hex(texts: pl.Series) -> pl.Series:
+    # Bytes straight from Polars and hex digits by Polars: only the hash runs per row in Python.
+    digests = [hashlib.blake2b(text, digest_size=16).digest() for text in texts.cast(pl.Binary).to_list()]
+    return pl.Series(digests, dtype=pl.Binary).bin.encode("hex")
 
 
 def hash_texts(texts: list[pl.Expr]) -> pl.Expr:
@@ -355,18 +355,28 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
     keys = np.empty((frame.height, bands), dtype=np.uint64)
     eligible = np.empty(frame.height, dtype=bool)
     kept: list[Tokenised] | None = []
-    for start in range(0, frame.height, SIGNATURE_BATCH):
-        batch = Tokenised(*minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
-        shingles = batch.shingles
-        stop = start + len(shingles)
+
+    def sign(start: int, shingles: minhash.Ragged) -> np.ndarray:
         signature = minhash.signatures(shingles, config.num_perm, config.seed)
-        keys[start:stop] = minhash.band_keys(signature, bands, rows)
-        eligible[start:stop] = shingles.lengths > 0
-        signatures.append(signature)
-        if kept is not None:
-            kept.append(batch)
-            if sum(part.size for part in kept) > KEEP_TOKENISED:
-                kept = None
+        keys[start : start + len(shingles)] = minhash.band_keys(signature, bands, rows)
+        return signature
+
+    # One batch's signatures (NumPy) are computed in a second thread while the
+    # next batch is tokenised (mostly Polars): both release the GIL.
+    with ThreadPoolExecutor(1) as pool:
+        signing = None
+        for start in range(0, frame.height, SIGNATURE_BATCH):
+            batch = Tokenised(*minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
+            eligible[start : start + len(batch.shingles)] = batch.shingles.lengths > 0
+            if signing is not None:
+                signatures.append(signing.result())
+            signing = pool.submit(sign, start, batch.shingles)
+            if kept is not None:
+                kept.append(batch)
+                if sum(part.size for part in kept) > KEEP_TOKENISED:
+                    kept = None
+        if signing is not None:
+            signatures.append(signing.result())
     return signatures, keys, eligible, Tokenised.stack(kept) if kept else None
 
 
