@@ -187,7 +187,8 @@ def _codes(flat: pl.Series) -> tuple[np.ndarray, pl.Series]:
     pass of one hash table, exact (several times faster than Polars' unique and
     Enum cast)."""
     encoded = pc.dictionary_encode(flat.to_arrow())
-    return encoded.indices.to_numpy().astype(np.uint32), pl.Series(encoded.dictionary, dtype=pl.String)
+    # Through Polars: pyarrow's own to_numpy imports pandas (a second, on first use).
+    return pl.Series(encoded.indices).to_numpy().astype(np.uint32), pl.Series(encoded.dictionary, dtype=pl.String)
 
 
 @dataclass(frozen=True)
