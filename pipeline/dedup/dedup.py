@@ -213,7 +213,7 @@ def verify(shingles: minhash.Ragged, words: dict[str, minhash.FieldWords], a: np
         sets = words[field].codes.sets.take(rows)
         similar = minhash.set_jaccard(sets, left, right) >= config.field_threshold
         if common is not None and common[field].len():
-            template = words[field].flags(pl.col("word").is_in(common[field].cast(pl.String)))
+            template = words[field].flags(pl.col("word").is_in(common[field].cast(pl.String).implode()))
             without = sets.where(~template[sets.values])
             similar &= minhash.set_jaccard(without, left, right) >= config.field_threshold
         near[still] = similar
