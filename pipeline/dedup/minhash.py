@@ -4,7 +4,7 @@ Everything works on whole columns at once: no Python loop runs per shingle or pe
 record. The steps, and what people get wrong about each:
 
 1. **Tokens.** Lowercased ``\\w+`` words, so casing, punctuation and whitespace
-   never make two texts different. Each distinct token is hashed once with
+   never make two texts different. Each distinct token (per batch) is hashed once with
    blake2b (stable across processes and library versions, unlike Polars'
    ``hash``), so signatures and band keys could be stored and compared later.
 2. **Shingles.** Word n-grams taken *within* a field and salted with the field's
@@ -24,8 +24,13 @@ record. The steps, and what people get wrong about each:
    dict per band. Very large buckets (a shared template) pair with pivots only
    (see ``candidate_pairs``).
 5. **Verification.** Candidates are only candidates: their exact Jaccard
-   similarity is computed from the shingle sets (Polars list set operations)
-   before anything is merged.
+   similarity is computed from the shingle sets before anything is merged
+   (``set_jaccard``: each record's distinct values sorted once, then a pair's two
+   sorted runs merged and its repeated values counted, in bulk).
+
+Words are coded once per batch (``FieldWords``: an exact code per distinct word,
+its blake2b hash, and each record's codes), so the field checks, the boilerplate
+filter and the maths check compare small integers, never strings.
 """
 
 from __future__ import annotations
