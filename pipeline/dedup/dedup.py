@@ -252,13 +252,13 @@ class _Gathered:
         return self.frame[self.rows[positions]]
 
 
-def _banded_pairs(keys: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _banded_pairs(keys: "_Spilled", eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``minhash.bucket_pairs`` of the band keys of the ``eligible`` rows, one band
     at a time: a bucket never spans two bands (the band is mixed into its keys), so
-    the pairs are the same as from all keys at once, without sorting them all
-    together (a few hundred MB at a million rows)."""
+    the pairs are the same as from all keys at once, without holding or sorting
+    them all together (200 bytes a row at 25 bands)."""
     record = np.flatnonzero(eligible).astype(np.int64)
-    found = [minhash.bucket_pairs(np.ascontiguousarray(keys[eligible, band]), record) for band in range(keys.shape[1])]
+    found = [minhash.bucket_pairs(keys.column(band)[eligible], record) for band in range(keys.columns)]
     span = int(record.max()) + 1 if len(record) else 1
     pairs = minhash.sorted_unique(np.concatenate([
         pair.get_column("a").to_numpy() * span + pair.get_column("b").to_numpy() for pair in found
@@ -266,40 +266,49 @@ def _banded_pairs(keys: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, n
     return pairs // span, pairs % span
 
 
-class _Signatures:
-    """MinHash signatures of every row, batch by batch: in memory while they are
-    small, otherwise each batch's in a temporary file, so that a corpus of millions
-    of rows never holds all its signatures (512 bytes a row at 128 permutations)
-    at once. Only the rows of candidate pairs are ever read back."""
+class _Spilled:
+    """A 2-D array (a row per record) made a batch of records at a time: in memory
+    while small, otherwise each batch's part in a temporary file, so that a corpus
+    of millions of rows never holds its signatures (512 bytes a row at 128
+    permutations) or band keys (200 bytes a row) at once. Read back: the rows of
+    candidate pairs, or one column (band) at a time."""
 
     IN_MEMORY_BYTES = 64 << 20
 
     def __init__(self) -> None:
-        self.parts: list[np.ndarray | Path] = []
+        self.parts: list[np.ndarray | Path] = []  # each part column-major: a column is contiguous
         self.starts = [0]
+        self.columns = 0
         self.held = 0
         self.directory: tempfile.TemporaryDirectory | None = None
 
-    def append(self, signature: np.ndarray) -> None:
-        if self.held + signature.nbytes <= self.IN_MEMORY_BYTES:
-            self.parts.append(signature)
-            self.held += signature.nbytes
+    def append(self, rows: np.ndarray) -> None:
+        part = np.ascontiguousarray(rows.T)
+        self.columns = part.shape[0]
+        if self.held + part.nbytes <= self.IN_MEMORY_BYTES:
+            self.parts.append(part)
+            self.held += part.nbytes
         else:
-            self.directory = self.directory or tempfile.TemporaryDirectory(prefix="curate-signatures-")
+            self.directory = self.directory or tempfile.TemporaryDirectory(prefix="curate-dedup-")
             path = Path(self.directory.name) / f"{len(self.parts)}.npy"
-            np.save(path, signature)
+            np.save(path, part)
             self.parts.append(path)
-        self.starts.append(self.starts[-1] + len(signature))
+        self.starts.append(self.starts[-1] + len(rows))
+
+    def _part(self, number: int) -> np.ndarray:
+        part = self.parts[number]
+        return np.load(part, mmap_mode="r") if isinstance(part, Path) else part
 
     def rows(self, rows: np.ndarray) -> np.ndarray:
-        """The signatures of ``rows`` (sorted, distinct), in that order."""
+        """The rows ``rows`` (sorted, distinct), in that order."""
         owner = np.searchsorted(np.asarray(self.starts), rows, side="right") - 1
-        found = []
-        for number in np.unique(owner).tolist():
-            part = self.parts[number]
-            part = np.load(part) if isinstance(part, Path) else part
-            found.append(part[rows[owner == number] - self.starts[number]])
-        return np.concatenate(found) if found else np.empty((0, 0), dtype=np.uint32)
+        found = [np.asarray(self._part(number)[:, rows[owner == number] - self.starts[number]]).T
+                 for number in np.unique(owner).tolist()]
+        return np.concatenate(found) if found else np.empty((0, self.columns), dtype=np.uint32)
+
+    def column(self, column: int) -> np.ndarray:
+        """Column ``column`` of every row."""
+        return np.concatenate([np.asarray(self._part(number)[column]) for number in range(len(self.parts))])
 
     def close(self) -> None:
         if self.directory is not None:
@@ -343,7 +352,7 @@ KEEP_TOKENISED = 16_000_000  # values (64 MB) of the signature pass kept for ver
 
 
 def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
-                          ) -> tuple[_Signatures, np.ndarray, np.ndarray, Tokenised | None]:
+                          ) -> tuple[_Spilled, _Spilled, np.ndarray, Tokenised | None]:
     """(signatures, band keys, has shingles, the rows tokenised) of every row,
     computed batch by batch (they are row by row: the same values in any batch).
 
@@ -351,15 +360,18 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
     most ``KEEP_TOKENISED`` values (None past that: candidate rows are then
     tokenised again), so a large corpus never holds them all at once."""
     bands, rows = band_shape(config)
-    signatures = _Signatures()
-    keys = np.empty((frame.height, bands), dtype=np.uint64)
+    signatures, keys = _Spilled(), _Spilled()
     eligible = np.empty(frame.height, dtype=bool)
     kept: list[Tokenised] | None = []
 
-    def sign(start: int, shingles: minhash.Ragged) -> np.ndarray:
+    def sign(shingles: minhash.Ragged) -> tuple[np.ndarray, np.ndarray]:
         signature = minhash.signatures(shingles, config.num_perm, config.seed)
-        keys[start : start + len(shingles)] = minhash.band_keys(signature, bands, rows)
-        return signature
+        return signature, minhash.band_keys(signature, bands, rows)
+
+    def keep(signed) -> None:
+        signature, band_keys = signed.result()
+        keys.append(band_keys)
+        signatures.append(signature)
 
     # One batch's signatures (NumPy) are computed in a second thread while the
     # next batch is tokenised (mostly Polars): both release the GIL.
@@ -369,14 +381,14 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
             batch = Tokenised(*minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
             eligible[start : start + len(batch.shingles)] = batch.shingles.lengths > 0
             if signing is not None:
-                signatures.append(signing.result())
-            signing = pool.submit(sign, start, batch.shingles)
+                keep(signing)
+            signing = pool.submit(sign, batch.shingles)
             if kept is not None:
                 kept.append(batch)
                 if sum(part.size for part in kept) > KEEP_TOKENISED:
                     kept = None
         if signing is not None:
-            signatures.append(signing.result())
+            keep(signing)
     return signatures, keys, eligible, Tokenised.stack(kept) if kept else None
 
 
@@ -433,7 +445,7 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
 class _Known:
     """Rows already tokenised: ``tokenised`` record i is row ``rows[i]``."""
 
-    tokenised: Tokenised
+    tokenised: Tokenised | None
     rows: np.ndarray
 
 
@@ -446,8 +458,9 @@ def _best_pair_of_each_row(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -
 
 
 def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None = None,
-                clusters: UnionFind | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series], _Known]:
-    """``near_pairs``, and the rows of candidate pairs (indices into ``rows``) tokenised.
+                clusters: UnionFind | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series], _Known | None]:
+    """``near_pairs``, and the rows of candidate pairs (indices into ``rows``) tokenised
+    (None when there were too many to hold at once).
 
     With ``clusters`` (over the rows of ``frame``), verified pairs are joined in it
     as they are found, and a candidate whose rows are already in one cluster is not
@@ -457,14 +470,15 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
 
     Signatures and band keys are kept for every row; shingles and words too while
     they are small enough (``KEEP_TOKENISED``), otherwise they are made again for
-    the rows of candidate pairs alone, to verify them. The texts are never copied
+    the rows of candidate pairs alone, to verify them (in blocks of ``VERIFY_ROWS``
+    rows when there are more). The texts are never copied
     as a whole: batches are taken from ``frame`` as needed. ``frame`` may be any
     source with ``height``, ``slice``, ``gather_every`` and ``[positions]``."""
     if rows is not None:
         frame = _Gathered(frame, rows)
     signature, keys, eligible, everyone = _signatures_and_bands(frame, config)
     a, b = _banded_pairs(keys, eligible)
-    del keys
+    keys.close()
     # Candidates whose estimate is far below the threshold are dropped before the
     # exact check: a pair truly at the threshold falls ESTIMATE_MARGIN below it
     # in fewer than one case in ten thousand (3.7 standard errors at 128
@@ -476,12 +490,19 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
     a, b, estimate = a[plausible], b[plausible], estimate[plausible]
     common = sampled_boilerplate(frame, config)
     involved = minhash.sorted_unique(np.r_[a, b])
-    if everyone is not None:
-        candidates_only = everyone.take(involved)
-    else:
-        candidates_only = tokenise(_Gathered(frame, involved), config)
+    known = None
+    if everyone is not None or len(involved) <= VERIFY_ROWS:
+        tokenised = everyone.take(involved) if everyone is not None else tokenise(_Gathered(frame, involved), config)
+        known = _Known(tokenised, involved)
+        local_a, local_b = np.searchsorted(involved, a), np.searchsorted(involved, b)
+
+        def check(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return verify(tokenised.shingles, tokenised.words, local_a[pairs], local_b[pairs], config, common)
+    else:  # too many rows to hold their words at once: blocks of pairs, each tokenised on its own
+
+        def check(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return _verified(frame, a[pairs], b[pairs], config, common)
     del everyone
-    local_a, local_b = np.searchsorted(involved, a), np.searchsorted(involved, b)
     similarity, near = np.zeros(len(a)), np.zeros(len(a), dtype=bool)
     if clusters is None:
         steps = [np.arange(len(a))]
@@ -496,8 +517,7 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
         if clusters is not None:
             roots = clusters.roots()
             step = step[roots[row_of(a[step])] != roots[row_of(b[step])]]
-        similarity[step], near[step] = verify(candidates_only.shingles, candidates_only.words, local_a[step],
-                                              local_b[step], config, common)
+        similarity[step], near[step] = check(step)
         if clusters is not None:
             found = step[near[step]]
             clusters.union_pairs(row_of(a[found]), row_of(b[found]))
@@ -505,7 +525,41 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
     keep = minhash.sorted_unique(np.concatenate(checked))
     keep = keep[near[keep]]
     pairs = pl.DataFrame({"a": a[keep], "b": b[keep], "similarity": similarity[keep]})
-    return pairs, common, _Known(candidates_only, involved)
+    return pairs, common, known
+
+
+VERIFY_ROWS = 50_000  # rows whose texts, words and shingles exist at once while pairs are verified
+
+
+def _pair_blocks(a: np.ndarray, b: np.ndarray) -> list[slice]:
+    """The pairs in blocks whose rows number at most ``VERIFY_ROWS``: one block
+    when they all fit (each row's words made once), else blocks of half as many
+    pairs (a row in several blocks is tokenised once in each)."""
+    if len(np.unique(np.r_[a, b])) <= VERIFY_ROWS:
+        return [slice(0, len(a))]
+    step = VERIFY_ROWS // 2
+    return [slice(start, start + step) for start in range(0, len(a), step)]
+
+
+def _verified(frame, a: np.ndarray, b: np.ndarray, config: DedupConfig,
+              common: dict[str, pl.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """``verify`` of the pairs (a[i], b[i]) of rows of ``frame``, block by block."""
+    similarity, near = np.zeros(len(a), dtype=np.float64), np.zeros(len(a), dtype=bool)
+    for block in _pair_blocks(a, b):
+        involved = np.unique(np.r_[a[block], b[block]])
+        shingles, words = minhash.record_shingles(frame[involved], C.FIELDS, config.ngram)
+        local_a, local_b = np.searchsorted(involved, a[block]), np.searchsorted(involved, b[block])
+        similarity[block], near[block] = verify(shingles, words, local_a, local_b, config, common)
+    return similarity, near
+
+
+def similar_rows(texts, a: np.ndarray, b: np.ndarray, config: DedupConfig, common: dict | None) -> np.ndarray:
+    """Whether row a[i] of ``texts`` is a near duplicate of row b[i] (``pair_similarity``),
+    the texts read a block of pairs at a time."""
+    near = np.zeros(len(a), dtype=bool)
+    for block in _pair_blocks(a, b):
+        _, near[block] = pair_similarity(texts[a[block]], texts[b[block]], config, common)
+    return near
 
 
 def pair_similarity(left: pl.DataFrame, right: pl.DataFrame, config: DedupConfig,
@@ -551,7 +605,8 @@ def _cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig
         else:
             representatives = np.arange(frame.height, dtype=np.int64)
         _, common, tokenised = _near_pairs(frame.select(C.FIELDS), config, representatives, clusters)
-        known = _Known(tokenised.tokenised, representatives[tokenised.rows])
+        if tokenised is not None:
+            known = _Known(tokenised.tokenised, representatives[tokenised.rows])
     return clusters.roots(), common, known
 
 
@@ -559,9 +614,14 @@ MAX_ROUNDS = 100  # survivor rounds per cluster; rows still unassigned after the
 
 
 class _NearCheck:
-    """Whether rows of ``texts`` are near duplicates of each other (``verify``):
-    the rows ``rows`` are tokenised once, when first asked about, and every later
-    check (each survivor round, the near answers) reads the same values."""
+    """Whether rows of ``texts`` are near duplicates of each other (``verify``).
+
+    The rows ``rows`` are tokenised once, when first asked about (reusing
+    ``known``: rows near dedup tokenised, or with ``same_as`` a row of the same
+    content, which has the same words), and every later check (each survivor
+    round, the near answers) reads the same values. When that would mean
+    tokenising more than ``VERIFY_ROWS`` rows, each check reads its pairs' texts
+    a block at a time instead (``similar_rows``), so memory stays bounded."""
 
     def __init__(self, texts: pl.DataFrame, rows: np.ndarray, config: DedupConfig, common: dict | None,
                  known: _Known | None = None, same_as: np.ndarray | None = None) -> None:
@@ -569,27 +629,29 @@ class _NearCheck:
         self.known, self.same_as = known, same_as
         self.place = np.full(texts.height, -1, dtype=np.int64)
         self.tokenised: Tokenised | None = None
+        self.planned = False
 
-    def _tokenise(self) -> Tokenised:
-        """The rows tokenised, reusing ``known`` where it has the row or, with
-        ``same_as``, a row of the same content (the same words)."""
-        if self.known is None:
-            self.place[self.rows] = np.arange(len(self.rows))
-            return tokenise(_Gathered(self.texts, self.rows), self.config)
+    def _tokenise(self) -> Tokenised | None:
+        """The rows tokenised, or None when too many of them are not known yet."""
+        known = self.known or _Known(None, np.empty(0, dtype=np.int64))
         source = self.rows if self.same_as is None else self.same_as[self.rows]
-        known_rows = self.known.rows
-        at = np.minimum(np.searchsorted(known_rows, source), max(len(known_rows) - 1, 0))
-        found = known_rows[at] == source if len(known_rows) else np.zeros(len(source), dtype=bool)
+        at = np.minimum(np.searchsorted(known.rows, source), max(len(known.rows) - 1, 0))
+        found = known.rows[at] == source if len(known.rows) else np.zeros(len(source), dtype=bool)
         missing = minhash.sorted_unique(source[~found])
+        if len(missing) > VERIFY_ROWS:
+            return None
         self.place[self.rows[found]] = at[found]
-        self.place[self.rows[~found]] = len(known_rows) + np.searchsorted(missing, source[~found])
-        if len(missing) == 0:
-            return self.known.tokenised
-        return Tokenised.stack([self.known.tokenised, tokenise(_Gathered(self.texts, missing), self.config)])
+        self.place[self.rows[~found]] = len(known.rows) + np.searchsorted(missing, source[~found])
+        parts = [known.tokenised] if known.tokenised is not None else []
+        if len(missing) or not parts:
+            parts.append(tokenise(_Gathered(self.texts, missing), self.config))
+        return Tokenised.stack(parts)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if not self.planned:
+            self.tokenised, self.planned = self._tokenise(), True
         if self.tokenised is None:
-            self.tokenised = self._tokenise()
+            return similar_rows(self.texts, a, b, self.config, self.common)
         local_a, local_b = self.place[a], self.place[b]
         if len(a) and min(local_a.min(), local_b.min()) < 0:
             raise ValueError("near check of a row that was not tokenised")
@@ -697,12 +759,14 @@ def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, ra
         # Published rows are never taken back, even where two of them turn out
         # to be duplicates of each other (candidates LSH missed before).
         survivor[published] = np.flatnonzero(published)
-    # Only narrow columns take part in the grouping; the texts stay put.
+    # Only the rows of clusters (survivors that took rows, and the rows they took)
+    # get marks, and only narrow columns of theirs take part; the texts stay put.
+    members = np.flatnonzero(np.bincount(survivor, minlength=len(survivor))[survivor] > 1)
     narrow = pl.concat(
         [
-            pl.DataFrame({"_survivor": survivor, "_removed": survivor != np.arange(frame.height)}),
-            frame.select(C.ORDER, C.SOURCE, pl.col(C.ROW).cast(pl.Int64)),
-            keys.select(pl.col("content").alias("_content"), pl.col("prompt").alias("_prompt")),
+            pl.DataFrame({"_survivor": np.searchsorted(members, survivor[members]), "_removed": survivor[members] != members}),
+            frame.select(C.ORDER, C.SOURCE, pl.col(C.ROW).cast(pl.Int64))[members],
+            keys.select(pl.col("content").alias("_content"), pl.col("prompt").alias("_prompt"))[members],
         ],
         how="horizontal",
     )
@@ -723,14 +787,17 @@ def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, ra
         .alias(C.DUPLICATE_OF),
     )
     if config.near:
-        marked = marked.with_columns(_near_answers(marked, near_check))
+        marked = marked.with_columns(_near_answers(marked, members, near_check))
     if published is not None:
-        of_published = pl.lit(pl.Series(published)).gather(pl.col("_survivor"))
+        of_published = pl.lit(pl.Series(published[members])).gather(pl.col("_survivor"))
         marked = marked.with_columns(
             pl.when(pl.col("_removed") & of_published).then(pl.lit(PREVIOUS)).otherwise(pl.col(C.DEDUP_REASON))
             .alias(C.DEDUP_REASON)
         )
-    return marked.select(C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)
+    # Every other row is unmarked: nulls, as a left join leaves them.
+    every_row = pl.DataFrame({"_row": np.arange(len(survivor), dtype=np.int64)})
+    marks = marked.select(pl.Series("_row", members, dtype=pl.Int64), C.DEDUP_REASON, C.CLUSTER, C.DUPLICATE_OF)
+    return every_row.join(marks, on="_row", how="left", maintain_order="left").drop("_row")
 
 
 def record_keys(frame: pl.DataFrame) -> pl.DataFrame:
@@ -749,15 +816,16 @@ def band_key_lists(frame: pl.DataFrame, config: DedupConfig) -> pl.Series:
     return pl.select(pl.when(pl.Series(shingles.lengths > 0)).then(lists)).to_series().alias("bands")
 
 
-def _near_answers(marked: pl.DataFrame, near_check: _NearCheck) -> pl.Series:
+def _near_answers(marked: pl.DataFrame, members: np.ndarray, near_check: _NearCheck) -> pl.Series:
     """The same prompt with an answer that differs by a word or two is a near
-    duplicate, not a conflict: relabel those rows of ``conflicting_output``."""
+    duplicate, not a conflict: relabel those rows of ``conflicting_output``.
+    ``marked`` holds the rows ``members`` of ``texts``."""
     reasons = marked.get_column(C.DEDUP_REASON)
     rows = np.flatnonzero((reasons == CONFLICTING).fill_null(False).to_numpy())
     if len(rows) == 0:
         return reasons
     survivors = marked.get_column("_survivor").to_numpy()[rows]
-    near = near_check(rows, survivors)
+    near = near_check(members[rows], members[survivors])
     return reasons.scatter(rows[near], NEAR) if near.any() else reasons
 
 

@@ -270,10 +270,11 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
             stage = run[0]
             with timer.adding(stage.name):
                 streamed, texts, every_key = STREAMED[stage.name], judged.batches.columns(list(C.FIELDS)), pl.concat(keys)
+                keys.clear()  # the parts are in every_key now
                 marked = streamed.mark(every_key, texts, config)
                 judged.marks[stage.name] = Marks(marked, streamed.facts(marked, every_key, texts, context))
             timer.said([stage.name])
-            frames, keys = judged.batches.drain(), []
+            frames = judged.batches.drain()
             continue
         for stage in run:
             judged.contexts[stage.name] = stage.settled(context, parts) if stage.needs else context

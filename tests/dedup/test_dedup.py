@@ -277,8 +277,9 @@ def test_a_template_around_a_short_task_does_not_merge_the_tasks(boilerplate_sha
 
 
 def test_near_pairs_do_not_depend_on_the_signature_batch(monkeypatch):
-    """Signatures are made batch by batch and shingles again for candidate rows only:
-    the verified pairs are the same whatever the batch size."""
+    """Signatures are made batch by batch (and kept on disk past a size), shingles
+    again for candidate rows only, a block of pairs at a time: the verified pairs
+    are the same whatever the sizes."""
     from pipeline.dedup import dedup as D
     from pipeline.synthetic import make_corpus
 
@@ -286,6 +287,8 @@ def test_near_pairs_do_not_depend_on_the_signature_batch(monkeypatch):
     frame = pl.DataFrame(records).select(C.FIELDS)
     whole, common = D.near_pairs(frame, DedupConfig())
     monkeypatch.setattr(D, "SIGNATURE_BATCH", 97)
+    monkeypatch.setattr(D._Spilled, "IN_MEMORY_BYTES", 0)  # every batch's signatures and band keys in a file
+    monkeypatch.setattr(D, "VERIFY_ROWS", 40)  # candidates verified in many small blocks
     batched, batched_common = D.near_pairs(frame, DedupConfig())
     assert whole.height > 50
     assert batched.sort("a", "b").equals(whole.sort("a", "b"))
@@ -324,6 +327,18 @@ def test_near_pairs_of_some_rows_read_in_place_equal_those_of_a_copy():
     in_place, _ = D.near_pairs(frame, DedupConfig(), some)
     copied, _ = D.near_pairs(frame[some], DedupConfig())
     assert in_place.height > 0 and in_place.sort("a", "b").equals(copied.sort("a", "b"))
+
+
+def test_survivors_checked_in_small_blocks_are_the_same(monkeypatch):
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1500, seed=5)
+    frame = prepared(*[(r["instruction"], r["input"], r["output"]) for r in records])
+    whole = D.mark_duplicates(frame, Config())
+    monkeypatch.setattr(D, "VERIFY_ROWS", 40)
+    assert D.mark_duplicates(frame, Config()).equals(whole)
+    assert whole.get_column(C.DEDUP_REASON).drop_nulls().len() > 50
 
 
 def test_near_pairs_are_the_same_whether_the_signature_pass_keeps_its_words_or_not(monkeypatch):
@@ -382,3 +397,17 @@ def test_union_find_roots_in_bulk_equal_find():
     clusters = UnionFind(500)
     clusters.union_pairs(rng.integers(0, 500, 400), rng.integers(0, 500, 400))
     assert clusters.roots().tolist() == [clusters.find(node) for node in range(500)]
+
+
+def test_marks_are_the_same_when_nothing_is_kept_and_everything_is_checked_in_blocks(monkeypatch):
+    """No words kept from the signature pass and blocks of 40 rows: verification and
+    survivor checks then read their texts block by block, with the same marks."""
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1500, seed=5)
+    frame = prepared(*[(r["instruction"], r["input"], r["output"]) for r in records])
+    whole = D.mark_duplicates(frame, Config())
+    monkeypatch.setattr(D, "KEEP_TOKENISED", 0)
+    monkeypatch.setattr(D, "VERIFY_ROWS", 40)
+    assert D.mark_duplicates(frame, Config()).equals(whole)
