@@ -483,8 +483,11 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
     # exact check: a pair truly at the threshold falls ESTIMATE_MARGIN below it
     # in fewer than one case in ten thousand (3.7 standard errors at 128
     # permutations), and templated data can give hundreds of thousands of them.
-    paired = minhash.sorted_unique(np.r_[a, b])
-    estimate = minhash.estimated_jaccard(signature.rows(paired), np.searchsorted(paired, a), np.searchsorted(paired, b))
+    estimate = np.empty(len(a), dtype=np.float64)
+    for block in _pair_blocks(a, b):  # the signatures of a block's rows at a time
+        paired = minhash.sorted_unique(np.r_[a[block], b[block]])
+        estimate[block] = minhash.estimated_jaccard(
+            signature.rows(paired), np.searchsorted(paired, a[block]), np.searchsorted(paired, b[block]))
     signature.close()
     plausible = estimate >= config.threshold - ESTIMATE_MARGIN
     a, b, estimate = a[plausible], b[plausible], estimate[plausible]
@@ -533,9 +536,9 @@ VERIFY_ROWS = 50_000  # rows whose texts, words and shingles exist at once while
 
 def _pair_blocks(a: np.ndarray, b: np.ndarray) -> list[slice]:
     """The pairs in blocks whose rows number at most ``VERIFY_ROWS``: one block
-    when they all fit (each row's words made once), else blocks of half as many
-    pairs (a row in several blocks is tokenised once in each)."""
-    if len(np.unique(np.r_[a, b])) <= VERIFY_ROWS:
+    when they all fit (each row's signature or words read once), else blocks of
+    half as many pairs (a row in several blocks is read once in each)."""
+    if len(minhash.sorted_unique(np.r_[a, b])) <= VERIFY_ROWS:
         return [slice(0, len(a))]
     step = VERIFY_ROWS // 2
     return [slice(start, start + step) for start in range(0, len(a), step)]
@@ -546,7 +549,7 @@ def _verified(frame, a: np.ndarray, b: np.ndarray, config: DedupConfig,
     """``verify`` of the pairs (a[i], b[i]) of rows of ``frame``, block by block."""
     similarity, near = np.zeros(len(a), dtype=np.float64), np.zeros(len(a), dtype=bool)
     for block in _pair_blocks(a, b):
-        involved = np.unique(np.r_[a[block], b[block]])
+        involved = minhash.sorted_unique(np.r_[a[block], b[block]])
         shingles, words = minhash.record_shingles(frame[involved], C.FIELDS, config.ngram)
         local_a, local_b = np.searchsorted(involved, a[block]), np.searchsorted(involved, b[block])
         similarity[block], near[block] = verify(shingles, words, local_a, local_b, config, common)
@@ -682,7 +685,10 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
     named in its ``_duplicate_of``.
     """
     survivor = np.arange(len(roots))
-    content, prompt = keys.get_column("content").to_numpy(), keys.get_column("prompt").to_numpy()
+    # Only equality matters here: dense integer codes of the hashes, not a Python
+    # string object per row (about 90 bytes each, twice, at a million rows).
+    codes = keys.select(pl.col("content", "prompt").rank("dense"))
+    content, prompt = codes.get_column("content").to_numpy(), codes.get_column("prompt").to_numpy()
     pending = _in_clusters(roots)
     if near_check is None:
         near_check = _NearCheck(texts, pending, config, common)
@@ -945,7 +951,8 @@ def dedup_keys(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     quality sort keys of every row (row by row, so batches add up)."""
     drops, fired, informative, order = quality_rank(config)
     return pl.concat([
-        frame.select(order, pl.col(C.SOURCE), pl.col(C.ROW).cast(pl.Int64),
+        # A source's path once, not once a row: categorical (cast back in ``mark_rows``).
+        frame.select(order, pl.col(C.SOURCE).cast(pl.Categorical), pl.col(C.ROW).cast(pl.Int64),
                      *(key.cast(pl.Int64).alias(name) for key, name in zip((drops, fired, informative), RANK))),
         duplicate_keys(frame),
     ], how="horizontal")
@@ -962,11 +969,12 @@ def mark_rows(keys: pl.DataFrame, texts, config: Config) -> pl.DataFrame:
     rank[best_first] = np.arange(keys.height)
     hashes = keys.select("content", "prompt")
     roots, common, known = _cluster_roots(texts, hashes, settings)
-    return mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts, known=known)
+    marks = mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts, known=known)
+    return marks.with_columns(pl.col(C.DUPLICATE_OF).struct.with_fields(pl.field(C.SOURCE).cast(pl.String)))
 
 
 def streamed_dedup_facts(marks: pl.DataFrame, keys: pl.DataFrame, texts, context: Context) -> DedupFacts:
     """``dedup_facts`` from ``mark_rows``' columns and the ``dedup_keys`` of every
     row, texts read for the clusters the report shows."""
-    frame = pl.concat([keys.select(C.SOURCE, C.ROW), marks], how="horizontal")
+    frame = pl.concat([keys.select(pl.col(C.SOURCE).cast(pl.String), C.ROW), marks], how="horizontal")
     return dedup_facts(frame.with_row_index(POSITION).with_columns(pl.col(POSITION).cast(pl.Int64)), context, texts)
