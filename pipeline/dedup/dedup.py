@@ -228,7 +228,7 @@ def _rows_of_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple[np.n
     return rows, (np.searchsorted(rows, a), np.searchsorted(rows, b))
 
 
-SIGNATURE_BATCH = 20_000  # rows whose shingles exist at once while signatures are computed (~100 MB)
+SIGNATURE_BATCH = 10_000  # rows whose words and shingles exist at once while signatures are computed (~120 MB)
 
 
 class _Gathered:
