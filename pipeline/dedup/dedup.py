@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,11 +79,10 @@ def comparable(column: str) -> pl.Expr:
     return pl.col(column).fill_null("").str.to_lowercase().str.replace_all(r"\s\s+|[^\S ]", " ").str.strip_chars()
 
 
-def _blake2b_hex(encoded: pl.Series) -> pl.Series:
-    return pl.Series(
-        [hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest() for text in encoded.to_list()],
-        dtype=pl.String,
-    )
+def _blake2b_hex(texts: pl.Series) -> pl.Series:
+    # Bytes straight from Polars and hex digits by Polars: only the hash runs per row in Python.
+    digests = [hashlib.blake2b(text, digest_size=16).digest() for text in texts.cast(pl.Binary).to_list()]
+    return pl.Series(digests, dtype=pl.Binary).bin.encode("hex")
 
 
 def hash_texts(texts: list[pl.Expr]) -> pl.Expr:
@@ -147,7 +148,14 @@ class UnionFind:
             self.union(left, right)
 
     def roots(self) -> np.ndarray:
-        return np.fromiter((self.find(node) for node in range(len(self.parent))), dtype=np.int64, count=len(self.parent))
+        """Each node's root: parents followed in bulk (a parent is never larger than
+        its child, so this ends once every node points at a root)."""
+        parent = np.array(self.parent, dtype=np.int64)
+        while True:
+            grandparent = parent[parent]
+            if np.array_equal(grandparent, parent):
+                return parent
+            parent = grandparent
 
 
 def group_edges(keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -185,13 +193,10 @@ def boilerplate(words: dict[str, pl.Series], config: DedupConfig) -> dict[str, p
     return common
 
 
-def _without(lists: pl.Series, common: pl.Series) -> pl.Series:
-    return pl.DataFrame({"l": lists}).select(pl.col("l").list.set_difference(pl.lit(common).implode())).to_series()
-
-
-def verify(shingles: minhash.Ragged, words: dict[str, pl.Series], a: np.ndarray, b: np.ndarray,
+def verify(shingles: minhash.Ragged, words: dict[str, minhash.FieldWords], a: np.ndarray, b: np.ndarray,
            config: DedupConfig, common: dict[str, pl.Series] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(whole-record Jaccard, is a near duplicate) for the pairs (a[i], b[i]).
+    """(whole-record Jaccard, is a near duplicate) for the pairs (a[i], b[i]) of the
+    records of ``shingles`` and ``words`` (as ``minhash.record_shingles`` makes them).
 
     A field must be similar twice: with all its words, and without the corpus's
     boilerplate words (``common``). The second check is what keeps apart rows
@@ -199,20 +204,28 @@ def verify(shingles: minhash.Ragged, words: dict[str, pl.Series], a: np.ndarray,
     description> What is the square root of 729?"): without the template, the
     words that make the task are what is compared.
     """
-    similarity = minhash.jaccard(shingles.lists(a), shingles.lists(b))
+    similarity = minhash.set_jaccard(shingles.sets, a, b)
     near = similarity >= config.threshold
     for field in config.fields:
-        # Only pairs still in the running: the per-field checks cost more.
+        # Only pairs still in the running, and only their rows: the per-field checks cost more.
         still = np.flatnonzero(near)
-        left, right = words[field].gather(a[still]), words[field].gather(b[still])
-        similar = minhash.jaccard(left, right) >= config.field_threshold
+        rows, (left, right) = _rows_of_pairs(a[still], b[still])
+        sets = words[field].codes.sets.take(rows)
+        similar = minhash.set_jaccard(sets, left, right) >= config.field_threshold
         if common is not None and common[field].len():
-            left, right = _without(left, common[field]), _without(right, common[field])
-            similar &= minhash.jaccard(left, right) >= config.field_threshold
+            template = words[field].flags(pl.col("word").is_in(common[field].cast(pl.String).implode()))
+            without = sets.where(~template[sets.values])
+            similar &= minhash.set_jaccard(without, left, right) >= config.field_threshold
         near[still] = similar
     still = np.flatnonzero(near)
     near[still] = _same_maths(words, a[still], b[still])
     return similarity, near
+
+
+def _rows_of_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """(the rows of the pairs (a[i], b[i]), sorted, and each pair as positions among them)."""
+    rows = minhash.sorted_unique(np.r_[a, b])
+    return rows, (np.searchsorted(rows, a), np.searchsorted(rows, b))
 
 
 SIGNATURE_BATCH = 10_000  # rows whose words and shingles exist at once while signatures are computed (~120 MB)
@@ -247,7 +260,7 @@ def _banded_pairs(keys: "_Spilled", eligible: np.ndarray) -> tuple[np.ndarray, n
     record = np.flatnonzero(eligible).astype(np.int64)
     found = [minhash.bucket_pairs(keys.column(band)[eligible], record) for band in range(keys.columns)]
     span = int(record.max()) + 1 if len(record) else 1
-    pairs = np.unique(np.concatenate([
+    pairs = minhash.sorted_unique(np.concatenate([
         pair.get_column("a").to_numpy() * span + pair.get_column("b").to_numpy() for pair in found
     ] or [np.empty(0, dtype=np.int64)]))
     return pairs // span, pairs % span
@@ -302,21 +315,81 @@ class _Spilled:
             self.directory.cleanup()
 
 
-def _signatures_and_bands(frame: pl.DataFrame, config: DedupConfig) -> tuple[_Spilled, _Spilled, np.ndarray]:
-    """(signatures, band keys, has shingles) of every row, computed batch by batch so
-    that only one batch's shingles and word lists exist at a time (they are row by
-    row: the same values in any batch)."""
+@dataclass(frozen=True)
+class Tokenised:
+    """The shingles and field words of some records (``minhash.record_shingles``):
+    made once, then read by every check of those records."""
+
+    shingles: minhash.Ragged
+    words: dict[str, minhash.FieldWords]
+
+    @property
+    def size(self) -> int:
+        """Values held (4 bytes each): what keeping it costs."""
+        return len(self.shingles.values) + sum(len(w.codes.values) for w in self.words.values())
+
+    def take(self, records: np.ndarray) -> "Tokenised":
+        return Tokenised(self.shingles.take(records), {f: w.take(records) for f, w in self.words.items()})
+
+    @staticmethod
+    def stack(parts: list["Tokenised"]) -> "Tokenised":
+        if len(parts) == 1:
+            return parts[0]
+        return Tokenised(minhash.Ragged.stack([part.shingles for part in parts]),
+                         {f: minhash.FieldWords.stack([part.words[f] for part in parts]) for f in parts[0].words})
+
+
+def tokenise(source: pl.DataFrame | _Gathered, config: DedupConfig) -> Tokenised:
+    """``Tokenised`` of every row of ``source``, made batch by batch: the texts are
+    only ever copied a batch at a time."""
+    return Tokenised.stack([
+        Tokenised(*minhash.record_shingles(source.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
+        for start in range(0, max(source.height, 1), SIGNATURE_BATCH)
+    ])
+
+
+KEEP_TOKENISED = 16_000_000  # values (64 MB) of the signature pass kept for verification, at most
+
+
+def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
+                          ) -> tuple[_Spilled, _Spilled, np.ndarray, Tokenised | None]:
+    """(signatures, band keys, has shingles, the rows tokenised) of every row,
+    computed batch by batch (they are row by row: the same values in any batch).
+
+    The batches' shingles and words are kept for verification while they hold at
+    most ``KEEP_TOKENISED`` values (None past that: candidate rows are then
+    tokenised again), so a large corpus never holds them all at once."""
     bands, rows = band_shape(config)
     signatures, keys = _Spilled(), _Spilled()
     eligible = np.empty(frame.height, dtype=bool)
-    for start in range(0, frame.height, SIGNATURE_BATCH):
-        batch = frame.slice(start, SIGNATURE_BATCH)
-        shingles, _ = minhash.record_shingles(batch, C.FIELDS, config.ngram)
+    kept: list[Tokenised] | None = []
+
+    def sign(shingles: minhash.Ragged) -> tuple[np.ndarray, np.ndarray]:
         signature = minhash.signatures(shingles, config.num_perm, config.seed)
-        keys.append(minhash.band_keys(signature, bands, rows))
-        eligible[start : start + len(shingles)] = shingles.lengths > 0
+        return signature, minhash.band_keys(signature, bands, rows)
+
+    def keep(signed) -> None:
+        signature, band_keys = signed.result()
+        keys.append(band_keys)
         signatures.append(signature)
-    return signatures, keys, eligible
+
+    # One batch's signatures (NumPy) are computed in a second thread while the
+    # next batch is tokenised (mostly Polars): both release the GIL.
+    with ThreadPoolExecutor(1) as pool:
+        signing = None
+        for start in range(0, frame.height, SIGNATURE_BATCH):
+            batch = Tokenised(*minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
+            eligible[start : start + len(batch.shingles)] = batch.shingles.lengths > 0
+            if signing is not None:
+                keep(signing)
+            signing = pool.submit(sign, batch.shingles)
+            if kept is not None:
+                kept.append(batch)
+                if sum(part.size for part in kept) > KEEP_TOKENISED:
+                    kept = None
+        if signing is not None:
+            keep(signing)
+    return signatures, keys, eligible, Tokenised.stack(kept) if kept else None
 
 
 def sampled_boilerplate(frame: pl.DataFrame, config: DedupConfig) -> dict[str, pl.Series]:
@@ -341,38 +414,69 @@ MATHS_WORDS = (
 )
 
 
-def _maths_key(lists: pl.Series) -> pl.Series:
-    """The numbers and maths words of each word list, sorted: "area of a circle of
-    radius 7" -> ["7", "area", "radius"]."""
-    maths = pl.element().str.contains(r"\d") | pl.element().is_in(MATHS_WORDS)
-    return pl.DataFrame({"w": lists}).select(pl.col("w").list.eval(pl.element().filter(maths).sort())).to_series()
-
-
-def _same_maths(words: dict[str, pl.Series], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _same_maths(words: dict[str, minhash.FieldWords], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether the prompts of (a[i], b[i]) ask for the same calculation: the same
-    numbers and maths words in each prompt field. Rows of one long template that
-    differ only in "radius 7" / "radius 4", "x^3" / "x^3 + x^2" or "sum" / "sum of
-    squares" are different tasks, however similar the rest of the text."""
+    numbers and maths words in each prompt field (as multisets: "area of a circle of
+    radius 7" -> {7, area, radius}). Rows of one long template that differ only in
+    "radius 7" / "radius 4", "x^3" / "x^3 + x^2" or "sum" / "sum of squares" are
+    different tasks, however similar the rest of the text."""
     same = np.ones(len(a), dtype=bool)
+    maths = pl.col("word").str.contains(r"\d") | pl.col("word").is_in(MATHS_WORDS)
+    rows, (left, right) = _rows_of_pairs(a, b)
     for field in PROMPT_FIELDS:
         if field not in words or len(a) == 0:
             continue
-        left, right = _maths_key(words[field].gather(a)), _maths_key(words[field].gather(b))
-        same &= (left == right).fill_null(True).to_numpy()
+        codes = words[field].codes.take(rows)
+        # Sorted codes of the same words are equal exactly when the sorted words are.
+        maths_words = codes.where(words[field].flags(maths)[codes.values]).sorted()
+        same &= minhash.equal_records(maths_words, left, right)
     return same
 
 
 def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
     """Verified near-duplicate pairs (a, b, similarity) among the rows ``rows`` of
     ``frame`` (all rows when None), as indices into ``rows``, and the boilerplate
-    words of each field.
+    words of each field (see ``_near_pairs``)."""
+    pairs, common, _ = _near_pairs(frame, config, rows)
+    return pairs, common
 
-    Only signatures and band keys are kept for every row; shingles and word lists
-    are made again for the rows of candidate pairs alone, to verify them. The texts
-    are never copied as a whole: batches are taken from ``frame`` as needed."""
+
+@dataclass(frozen=True)
+class _Known:
+    """Rows already tokenised: ``tokenised`` record i is row ``rows[i]``."""
+
+    tokenised: Tokenised | None
+    rows: np.ndarray
+
+
+def _best_pair_of_each_row(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+    """Indices of the pairs that are, for some row, its pair with the highest estimate."""
+    ends, pair = np.r_[a, b], np.r_[np.arange(len(a)), np.arange(len(a))]
+    order = np.lexsort((-np.r_[estimate, estimate], ends))
+    first = order[np.r_[True, ends[order][1:] != ends[order][:-1]]] if len(order) else order
+    return minhash.sorted_unique(pair[first])
+
+
+def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None = None,
+                clusters: UnionFind | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series], _Known | None]:
+    """``near_pairs``, and the rows of candidate pairs (indices into ``rows``) tokenised
+    (None when there were too many to hold at once).
+
+    With ``clusters`` (over the rows of ``frame``), verified pairs are joined in it
+    as they are found, and a candidate whose rows are already in one cluster is not
+    verified at all: it could not change any cluster. Each row's most likely pair
+    is verified first, so that most candidates inside a group of near copies are
+    skipped; only the pairs verified are returned then.
+
+    Signatures and band keys are kept for every row; shingles and words too while
+    they are small enough (``KEEP_TOKENISED``), otherwise they are made again for
+    the rows of candidate pairs alone, to verify them (in blocks of ``VERIFY_ROWS``
+    rows when there are more). The texts are never copied
+    as a whole: batches are taken from ``frame`` as needed. ``frame`` may be any
+    source with ``height``, ``slice``, ``gather_every`` and ``[positions]``."""
     if rows is not None:
         frame = _Gathered(frame, rows)
-    signature, keys, eligible = _signatures_and_bands(frame, config)
+    signature, keys, eligible, everyone = _signatures_and_bands(frame, config)
     a, b = _banded_pairs(keys, eligible)
     keys.close()
     # Candidates whose estimate is far below the threshold are dropped before the
@@ -381,15 +485,50 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
     # permutations), and templated data can give hundreds of thousands of them.
     estimate = np.empty(len(a), dtype=np.float64)
     for block in _pair_blocks(a, b):  # the signatures of a block's rows at a time
-        paired = np.unique(np.r_[a[block], b[block]])
+        paired = minhash.sorted_unique(np.r_[a[block], b[block]])
         estimate[block] = minhash.estimated_jaccard(
             signature.rows(paired), np.searchsorted(paired, a[block]), np.searchsorted(paired, b[block]))
     signature.close()
     plausible = estimate >= config.threshold - ESTIMATE_MARGIN
-    a, b = a[plausible], b[plausible]
+    a, b, estimate = a[plausible], b[plausible], estimate[plausible]
     common = sampled_boilerplate(frame, config)
-    similarity, near = _verified(frame, a, b, config, common)
-    return pl.DataFrame({"a": a[near], "b": b[near], "similarity": similarity[near]}), common
+    involved = minhash.sorted_unique(np.r_[a, b])
+    known = None
+    if everyone is not None or len(involved) <= VERIFY_ROWS:
+        tokenised = everyone.take(involved) if everyone is not None else tokenise(_Gathered(frame, involved), config)
+        known = _Known(tokenised, involved)
+        local_a, local_b = np.searchsorted(involved, a), np.searchsorted(involved, b)
+
+        def check(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return verify(tokenised.shingles, tokenised.words, local_a[pairs], local_b[pairs], config, common)
+    else:  # too many rows to hold their words at once: blocks of pairs, each tokenised on its own
+
+        def check(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return _verified(frame, a[pairs], b[pairs], config, common)
+    del everyone
+    similarity, near = np.zeros(len(a)), np.zeros(len(a), dtype=bool)
+    if clusters is None:
+        steps = [np.arange(len(a))]
+    else:
+        first = _best_pair_of_each_row(a, b, estimate)
+        rest = np.ones(len(a), dtype=bool)
+        rest[first] = False
+        steps = [first, np.flatnonzero(rest)]
+    row_of = (lambda x: x) if rows is None else (lambda x: rows[x])
+    checked = []
+    for step in steps:
+        if clusters is not None:
+            roots = clusters.roots()
+            step = step[roots[row_of(a[step])] != roots[row_of(b[step])]]
+        similarity[step], near[step] = check(step)
+        if clusters is not None:
+            found = step[near[step]]
+            clusters.union_pairs(row_of(a[found]), row_of(b[found]))
+        checked.append(step)
+    keep = minhash.sorted_unique(np.concatenate(checked))
+    keep = keep[near[keep]]
+    pairs = pl.DataFrame({"a": a[keep], "b": b[keep], "similarity": similarity[keep]})
+    return pairs, common, known
 
 
 VERIFY_ROWS = 50_000  # rows whose texts, words and shingles exist at once while pairs are verified
@@ -399,7 +538,7 @@ def _pair_blocks(a: np.ndarray, b: np.ndarray) -> list[slice]:
     """The pairs in blocks whose rows number at most ``VERIFY_ROWS``: one block
     when they all fit (each row's signature or words read once), else blocks of
     half as many pairs (a row in several blocks is read once in each)."""
-    if len(np.unique(np.r_[a, b])) <= VERIFY_ROWS:
+    if len(minhash.sorted_unique(np.r_[a, b])) <= VERIFY_ROWS:
         return [slice(0, len(a))]
     step = VERIFY_ROWS // 2
     return [slice(start, start + step) for start in range(0, len(a), step)]
@@ -410,7 +549,7 @@ def _verified(frame, a: np.ndarray, b: np.ndarray, config: DedupConfig,
     """``verify`` of the pairs (a[i], b[i]) of rows of ``frame``, block by block."""
     similarity, near = np.zeros(len(a), dtype=np.float64), np.zeros(len(a), dtype=bool)
     for block in _pair_blocks(a, b):
-        involved = np.unique(np.r_[a[block], b[block]])
+        involved = minhash.sorted_unique(np.r_[a[block], b[block]])
         shingles, words = minhash.record_shingles(frame[involved], C.FIELDS, config.ngram)
         local_a, local_b = np.searchsorted(involved, a[block]), np.searchsorted(involved, b[block])
         similarity[block], near[block] = verify(shingles, words, local_a, local_b, config, common)
@@ -447,7 +586,15 @@ def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) 
     and the boilerplate words near dedup found (None when it did not run).
     ``keys`` holds the ``content`` and ``prompt`` hashes of the rows; ``frame``
     may also be a ``spill.Rows`` (the streamed engine's texts)."""
+    roots, common, _ = _cluster_roots(frame, keys, config)
+    return roots, common
+
+
+def _cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig
+                   ) -> tuple[np.ndarray, dict | None, _Known | None]:
+    """``cluster_roots``, and the rows near dedup tokenised (None when it did not run)."""
     clusters = UnionFind(frame.height)
+    known = None
     common = None
     if config.exact:
         clusters.union_pairs(*group_edges(keys.get_column("content")))
@@ -460,18 +607,73 @@ def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) 
             representatives = np.sort(first.to_numpy()).astype(np.int64)
         else:
             representatives = np.arange(frame.height, dtype=np.int64)
-        pairs, common = near_pairs(frame.select(C.FIELDS), config, representatives)
-        clusters.union_pairs(
-            representatives[pairs.get_column("a").to_numpy()], representatives[pairs.get_column("b").to_numpy()]
-        )
-    return clusters.roots(), common
+        _, common, tokenised = _near_pairs(frame.select(C.FIELDS), config, representatives, clusters)
+        if tokenised is not None:
+            known = _Known(tokenised.tokenised, representatives[tokenised.rows])
+    return clusters.roots(), common, known
 
 
 MAX_ROUNDS = 100  # survivor rounds per cluster; rows still unassigned after them are kept
 
 
+class _NearCheck:
+    """Whether rows of ``texts`` are near duplicates of each other (``verify``).
+
+    The rows ``rows`` are tokenised once, when first asked about (reusing
+    ``known``: rows near dedup tokenised, or with ``same_as`` a row of the same
+    content, which has the same words), and every later check (each survivor
+    round, the near answers) reads the same values. When that would mean
+    tokenising more than ``VERIFY_ROWS`` rows, each check reads its pairs' texts
+    a block at a time instead (``similar_rows``), so memory stays bounded."""
+
+    def __init__(self, texts: pl.DataFrame, rows: np.ndarray, config: DedupConfig, common: dict | None,
+                 known: _Known | None = None, same_as: np.ndarray | None = None) -> None:
+        self.texts, self.rows, self.config, self.common = texts, rows, config, common
+        self.known, self.same_as = known, same_as
+        self.place = np.full(texts.height, -1, dtype=np.int64)
+        self.tokenised: Tokenised | None = None
+        self.planned = False
+
+    def _tokenise(self) -> Tokenised | None:
+        """The rows tokenised, or None when too many of them are not known yet."""
+        known = self.known or _Known(None, np.empty(0, dtype=np.int64))
+        source = self.rows if self.same_as is None else self.same_as[self.rows]
+        at = np.minimum(np.searchsorted(known.rows, source), max(len(known.rows) - 1, 0))
+        found = known.rows[at] == source if len(known.rows) else np.zeros(len(source), dtype=bool)
+        missing = minhash.sorted_unique(source[~found])
+        if len(missing) > VERIFY_ROWS:
+            return None
+        self.place[self.rows[found]] = at[found]
+        self.place[self.rows[~found]] = len(known.rows) + np.searchsorted(missing, source[~found])
+        parts = [known.tokenised] if known.tokenised is not None else []
+        if len(missing) or not parts:
+            parts.append(tokenise(_Gathered(self.texts, missing), self.config))
+        return Tokenised.stack(parts)
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if not self.planned:
+            self.tokenised, self.planned = self._tokenise(), True
+        if self.tokenised is None:
+            return similar_rows(self.texts, a, b, self.config, self.common)
+        local_a, local_b = self.place[a], self.place[b]
+        if len(a) and min(local_a.min(), local_b.min()) < 0:
+            raise ValueError("near check of a row that was not tokenised")
+        return verify(self.tokenised.shingles, self.tokenised.words, local_a, local_b, self.config, self.common)[1]
+
+
+def _first_of_each(keys: pl.Series) -> np.ndarray:
+    """For each row, the first row with the same key (near dedup's representative)."""
+    frame = pl.DataFrame({"key": keys}).with_row_index("row")
+    return frame.select(pl.col("row").first().over("key")).to_series().to_numpy().astype(np.int64)
+
+
+def _in_clusters(roots: np.ndarray) -> np.ndarray:
+    """Rows whose cluster has more than one row."""
+    return np.flatnonzero(np.bincount(roots, minlength=len(roots))[roots] > 1)
+
+
 def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, rank: np.ndarray,
-                     config: DedupConfig, common: dict | None) -> np.ndarray:
+                     config: DedupConfig, common: dict | None, near_check: _NearCheck | None = None) -> np.ndarray:
     """For each row, the index of the row that survives in its place (itself for
     survivors and unique rows).
 
@@ -487,7 +689,9 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
     # string object per row (about 90 bytes each, twice, at a million rows).
     codes = keys.select(pl.col("content", "prompt").rank("dense"))
     content, prompt = codes.get_column("content").to_numpy(), codes.get_column("prompt").to_numpy()
-    pending = np.flatnonzero(np.bincount(roots, minlength=len(roots))[roots] > 1)
+    pending = _in_clusters(roots)
+    if near_check is None:
+        near_check = _NearCheck(texts, pending, config, common)
     for _ in range(MAX_ROUNDS):
         if len(pending) == 0:
             break
@@ -504,8 +708,7 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
             taken |= prompt[rest] == prompt[lead]
         if config.near and (~taken).any():
             check = np.flatnonzero(~taken)
-            near = similar_rows(texts, rest[check], lead[check], config, common)
-            taken[check[near]] = True
+            taken[check[near_check(rest[check], lead[check])]] = True
         survivor[rest[taken]] = lead[taken]
         pending = rest[~taken]
     return survivor
@@ -541,20 +744,23 @@ def mark_duplicates(frame: pl.DataFrame, config: Config, published: np.ndarray |
     """
     keys = duplicate_keys(frame)
     rank = best_first_rank(frame, config, published)
-    roots, common = cluster_roots(frame, keys, config.dedup)
-    return frame.with_columns(mark_clusters(frame, keys, roots, rank, config.dedup, common, published))
+    roots, common, known = _cluster_roots(frame, keys, config.dedup)
+    return frame.with_columns(mark_clusters(frame, keys, roots, rank, config.dedup, common, published, known=known))
 
 
 def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, rank: np.ndarray,
                   config: DedupConfig, common: dict | None, published: np.ndarray | None = None,
-                  texts=None) -> pl.DataFrame:
+                  texts=None, known: _Known | None = None) -> pl.DataFrame:
     """``_dedup_reason``, ``_cluster`` and ``_duplicate_of`` of the rows of
     ``frame`` (in load order), given each row's cluster root. Clusters are
     independent of each other, so this can run on one cluster at a time.
     ``texts``: where the rows' texts are read when ``frame`` holds only lineage
-    (the streamed engine's ``spill.Rows``)."""
+    (the streamed engine's ``spill.Rows``). ``known``: rows ``cluster_roots``
+    already tokenised, reused for rows of the same content."""
     texts = frame.select(C.FIELDS) if texts is None else texts
-    survivor = assign_survivors(texts, keys, roots, rank, config, common)
+    same_as = _first_of_each(keys.get_column("content")) if known is not None and config.exact else None
+    near_check = _NearCheck(texts, _in_clusters(roots), config, common, known, same_as)
+    survivor = assign_survivors(texts, keys, roots, rank, config, common, near_check)
     if published is not None:
         # Published rows are never taken back, even where two of them turn out
         # to be duplicates of each other (candidates LSH missed before).
@@ -587,7 +793,7 @@ def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, ra
         .alias(C.DUPLICATE_OF),
     )
     if config.near:
-        marked = marked.with_columns(_near_answers(texts, marked, members, config, common))
+        marked = marked.with_columns(_near_answers(marked, members, near_check))
     if published is not None:
         of_published = pl.lit(pl.Series(published[members])).gather(pl.col("_survivor"))
         marked = marked.with_columns(
@@ -616,8 +822,7 @@ def band_key_lists(frame: pl.DataFrame, config: DedupConfig) -> pl.Series:
     return pl.select(pl.when(pl.Series(shingles.lengths > 0)).then(lists)).to_series().alias("bands")
 
 
-def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, members: np.ndarray, config: DedupConfig,
-                  common: dict | None) -> pl.Series:
+def _near_answers(marked: pl.DataFrame, members: np.ndarray, near_check: _NearCheck) -> pl.Series:
     """The same prompt with an answer that differs by a word or two is a near
     duplicate, not a conflict: relabel those rows of ``conflicting_output``.
     ``marked`` holds the rows ``members`` of ``texts``."""
@@ -626,7 +831,7 @@ def _near_answers(texts: pl.DataFrame, marked: pl.DataFrame, members: np.ndarray
     if len(rows) == 0:
         return reasons
     survivors = marked.get_column("_survivor").to_numpy()[rows]
-    near = similar_rows(texts, members[rows], members[survivors], config, common)
+    near = near_check(members[rows], members[survivors])
     return reasons.scatter(rows[near], NEAR) if near.any() else reasons
 
 
@@ -763,8 +968,8 @@ def mark_rows(keys: pl.DataFrame, texts, config: Config) -> pl.DataFrame:
     rank = np.empty(keys.height, dtype=np.int64)
     rank[best_first] = np.arange(keys.height)
     hashes = keys.select("content", "prompt")
-    roots, common = cluster_roots(texts, hashes, settings)
-    return mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts)
+    roots, common, known = _cluster_roots(texts, hashes, settings)
+    return mark_clusters(keys, hashes, roots, rank, settings, common, texts=texts, known=known)
 
 
 def streamed_dedup_facts(marks: pl.DataFrame, keys: pl.DataFrame, texts, context: Context) -> DedupFacts:

@@ -4,7 +4,7 @@ Everything works on whole columns at once: no Python loop runs per shingle or pe
 record. The steps, and what people get wrong about each:
 
 1. **Tokens.** Lowercased ``\\w+`` words, so casing, punctuation and whitespace
-   never make two texts different. Each distinct token is hashed once with
+   never make two texts different. Each distinct token (per batch) is hashed once with
    blake2b (stable across processes and library versions, unlike Polars'
    ``hash``), so signatures and band keys could be stored and compared later.
 2. **Shingles.** Word n-grams taken *within* a field and salted with the field's
@@ -24,17 +24,25 @@ record. The steps, and what people get wrong about each:
    dict per band. Very large buckets (a shared template) pair with pivots only
    (see ``candidate_pairs``).
 5. **Verification.** Candidates are only candidates: their exact Jaccard
-   similarity is computed from the shingle sets (Polars list set operations)
-   before anything is merged.
+   similarity is computed from the shingle sets before anything is merged
+   (``set_jaccard``: each record's distinct values sorted once, then a pair's two
+   sorted runs merged and its repeated values counted, in bulk).
+
+Words are coded once per batch (``FieldWords``: an exact code per distinct word,
+its blake2b hash, and each record's codes), so the field checks, the boilerplate
+filter and the maths check compare small integers, never strings.
 """
 
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
+import pyarrow.compute as pc
 
 MAX_HASH32 = np.uint32(0xFFFFFFFF)
 _NOT_WORD = r"[^\w ]+"
@@ -69,6 +77,13 @@ def stable_hash64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` for integers: NumPy's own (hash based since 2.3) is
+    several times slower than one sort on millions of values."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
 # ---------------------------------------------------------------- tokens, shingles
 
 
@@ -88,7 +103,7 @@ class Ragged:
 
     def lists(self, records: np.ndarray) -> pl.Series:
         """The arrays of ``records`` (in that order, repeats allowed) as a Polars list column."""
-        wanted = np.unique(records)
+        wanted = sorted_unique(records)
         owner = np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
         keep = np.isin(owner, wanted)
         grouped = pl.DataFrame({"record": owner[keep], "value": self.values[keep]}).group_by("record").agg("value")
@@ -102,6 +117,59 @@ class Ragged:
         np.cumsum(lengths, out=offsets[1:])
         return Ragged(values, offsets)
 
+    @staticmethod
+    def stack(parts: list["Ragged"]) -> "Ragged":
+        """The records of every part, one part after the other. The first part's
+        ``sets``, if made, are kept (record by record, they are the same)."""
+        stacked = Ragged.from_lengths(np.concatenate([part.values for part in parts]),
+                                      np.concatenate([part.lengths for part in parts]))
+        if "sets" in parts[0].__dict__:
+            stacked.__dict__["sets"] = Ragged.stack([part.sets for part in parts])
+        return stacked
+
+    def positions(self, records: np.ndarray) -> np.ndarray:
+        """Indices into ``values`` of the arrays of ``records``, one after the other."""
+        lengths = self.lengths[records]
+        starts = np.repeat(self.offsets[:-1][records] - (np.cumsum(lengths) - lengths), lengths)
+        return starts + np.arange(int(lengths.sum()), dtype=np.int64)
+
+    def take(self, records: np.ndarray) -> "Ragged":
+        """The arrays of ``records``, in that order (repeats allowed)."""
+        return Ragged.from_lengths(self.values[self.positions(records)], self.lengths[records])
+
+    def where(self, keep: np.ndarray) -> "Ragged":
+        """Each array with only the values where ``keep`` (aligned with ``values``) is true."""
+        kept_before = np.zeros(len(keep) + 1, dtype=np.int64)  # kept values before each position
+        np.cumsum(keep, out=kept_before[1:])
+        return Ragged(self.values[keep], kept_before[self.offsets])
+
+    @cached_property
+    def sets(self) -> "Ragged":
+        """Each array's distinct values, sorted (uint32 values only): what set
+        similarities are computed from, made once per Ragged."""
+        return _sorted_sets(self, distinct=True)
+
+    def sorted(self) -> "Ragged":
+        """Each array sorted, repeats kept (uint32 values only)."""
+        return _sorted_sets(self, distinct=False)
+
+
+def _sorted_sets(ragged: Ragged, distinct: bool) -> Ragged:
+    keys = _tagged(ragged, np.arange(len(ragged)))
+    keys.sort()
+    if distinct:
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    lengths = np.bincount((keys >> _U64(32)).astype(np.int64), minlength=len(ragged))
+    return Ragged.from_lengths((keys & _U64(0xFFFFFFFF)).astype(np.uint32), lengths)
+
+
+def _tagged(ragged: Ragged, records: np.ndarray) -> np.ndarray:
+    """The uint32 values of ``records`` as uint64 keys ``i << 32 | value``, i the
+    record's place in ``records``: sorted whenever each array is."""
+    lengths = ragged.lengths[records]
+    tag = np.repeat(np.arange(len(records), dtype=_U64), lengths) << _U64(32)
+    return tag | ragged.values[ragged.positions(records)].astype(_U64)
+
 
 def words(texts: pl.Expr) -> pl.Expr:
     """The lowercased ``\\w+`` words of each text, as a list column (null text: no words).
@@ -114,36 +182,109 @@ def words(texts: pl.Expr) -> pl.Expr:
     return split.list.eval(pl.element().filter(pl.element() != "")).fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
+def _split_words(texts: pl.Expr) -> pl.Expr:
+    """``words`` before its empty strings are dropped (they are dropped as codes, cheaper)."""
+    return texts.str.to_lowercase().str.replace_all(_NOT_WORD, " ").str.split(" ")
+
+
+def _codes(flat: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """(code of each word, the distinct words): Arrow's dictionary encoding, one
+    pass of one hash table, exact (several times faster than Polars' unique and
+    Enum cast)."""
+    encoded = pc.dictionary_encode(flat.to_arrow())
+    # Through Polars: pyarrow's own to_numpy imports pandas (a second, on first use).
+    return pl.Series(encoded.indices).to_numpy().astype(np.uint32), pl.Series(encoded.dictionary, dtype=pl.String)
+
+
+@dataclass(frozen=True)
+class FieldWords:
+    """The words of one field of each record: ``codes`` (one array per record, in
+    text order) index ``vocabulary``, the distinct words of these records. A code
+    is the same word wherever it occurs in one FieldWords, and only there."""
+
+    codes: Ragged  # uint32
+    vocabulary: pl.Series  # String
+    hashes: np.ndarray  # the stable hash of each vocabulary word
+
+    @staticmethod
+    def of(codes: Ragged, vocabulary: pl.Series) -> "FieldWords":
+        # One blake2b per distinct word: a corpus has far fewer distinct words than words.
+        digests = b"".join([hashlib.blake2b(word, digest_size=8).digest() for word in vocabulary.cast(pl.Binary).to_list()])
+        hashes = np.frombuffer(digests, dtype="<u8").astype(_U64)  # stable_hash64 of each word
+        return FieldWords(codes, vocabulary, hashes)
+
+    @staticmethod
+    def stack(parts: list["FieldWords"]) -> "FieldWords":
+        """The records of every part, one part after the other, coded with one vocabulary."""
+        vocabulary = pl.concat([part.vocabulary for part in parts]).unique(maintain_order=True)
+        hashes = np.empty(vocabulary.len(), dtype=_U64)
+        recoded = []
+        for part in parts:
+            recode = part.vocabulary.cast(pl.Enum(vocabulary)).to_physical().to_numpy().astype(np.uint32)
+            hashes[recode] = part.hashes
+            # The first part's words come first in the vocabulary: its codes (and sets) stay as they are.
+            same = np.array_equal(recode, np.arange(len(recode)))
+            recoded.append(part.codes if same else Ragged(recode[part.codes.values], part.codes.offsets))
+        return FieldWords(Ragged.stack(recoded), vocabulary, hashes)
+
+    def take(self, records: np.ndarray) -> "FieldWords":
+        """The words of ``records``, in that order, with the same codes."""
+        return FieldWords(self.codes.take(records), self.vocabulary, self.hashes)
+
+    def word_hashes(self) -> Ragged:
+        return Ragged(self.hashes[self.codes.values], self.codes.offsets)
+
+    def flags(self, predicate: pl.Expr) -> np.ndarray:
+        """Per code, whether ``predicate`` (an expression on ``pl.col("word")``) holds for its word."""
+        return pl.DataFrame({"word": self.vocabulary}).select(predicate).to_series().fill_null(False).to_numpy()
+
+
+def field_words(split_lists: pl.Series) -> FieldWords:
+    """FieldWords of a column of ``_split_words`` lists (null: no words)."""
+    lengths = split_lists.list.len().fill_null(0).to_numpy().astype(np.int64)
+    flat = split_lists.explode(empty_as_null=False, keep_nulls=False)
+    if flat.len() == 0:
+        return FieldWords.of(Ragged.from_lengths(np.zeros(0, dtype=np.uint32), lengths), pl.Series([], dtype=pl.String))
+    codes, vocabulary = _codes(flat)
+    # Splitting on single spaces leaves empty strings between runs of spaces: no words.
+    empty = vocabulary.str.len_bytes().to_numpy() == 0
+    return FieldWords.of(Ragged.from_lengths(codes, lengths).where(~empty[codes]), vocabulary)
+
+
 def word_hashes(word_lists: pl.Series) -> Ragged:
     """Stable 64-bit hashes of the words, one array per record."""
-    lengths = word_lists.list.len().to_numpy().astype(np.int64)
-    flat = word_lists.explode(empty_as_null=False, keep_nulls=False)
-    if flat.len() == 0:
-        return Ragged.from_lengths(np.zeros(0, dtype=_U64), lengths)
-    # Hash each distinct word once: a corpus has far fewer distinct words than words.
-    vocabulary = flat.unique()
-    hashes = np.fromiter((stable_hash64(word) for word in vocabulary.to_list()), dtype=_U64, count=vocabulary.len())
-    codes = flat.cast(pl.Enum(vocabulary)).to_physical().to_numpy()
-    return Ragged.from_lengths(hashes[codes], lengths)
+    return field_words(word_lists).word_hashes()
+
+
+def equal_records(ragged: Ragged, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether the arrays ``a[i]`` and ``b[i]`` of ``ragged`` are equal, value by value."""
+    equal = ragged.lengths[a] == ragged.lengths[b]
+    same_length = np.flatnonzero(equal)
+    left = ragged.values[ragged.positions(a[same_length])]
+    right = ragged.values[ragged.positions(b[same_length])]
+    owner = np.repeat(np.arange(len(same_length)), ragged.lengths[a[same_length]])
+    equal[same_length[np.bincount(owner[left != right], minlength=len(same_length)) > 0]] = False
+    return equal
 
 
 def ngrams(words: Ragged, n: int, salt: str) -> Ragged:
     """32-bit hashes of the word n-grams of each record; a record with fewer than
     ``n`` words (but at least one) gives one shingle made of all its words."""
     values, lengths = words.values, words.lengths
-    owner = np.repeat(np.arange(len(lengths)), lengths)
-    position = np.arange(len(values)) - words.offsets[:-1][owner]
-    remaining = lengths[owner] - position  # words from this one to the end of its record
+    # Words from this one to the end of its record (each record's end, less the position).
+    remaining = np.repeat(words.offsets[1:], lengths) - np.arange(len(values))
     # Every word starts an n-gram hash; shifted views of the flat array give the
     # following words without any gather. Past a record's end a word is replaced
     # by a pad value, so "a b" padded is never the same shingle as "a b c".
     padded = np.concatenate([values, np.zeros(n, dtype=_U64)])
-    accumulator = np.full(len(values), stable_hash64(salt), dtype=_U64)
-    for k in range(n):
+    accumulator = values + _U64(stable_hash64(salt) * _ODD % (1 << 64))  # k = 0: every word is in its record
+    for k in range(1, n):
         word = np.where(remaining > k, padded[k : k + len(values)], _U64(k + 1))
-        accumulator = accumulator * _U64(_ODD) + word
-    # Keep whole n-grams, and the one shingle of a record shorter than n words.
-    keep = (remaining >= n) | (position == 0)
+        accumulator *= _U64(_ODD)
+        accumulator += word
+    # Keep whole n-grams, and the one shingle of a record shorter than n words (its first word's).
+    keep = remaining >= n
+    keep[words.offsets[:-1][lengths > 0]] = True
     counts = np.where(lengths == 0, 0, np.maximum(lengths - n + 1, 1))
     return Ragged.from_lengths((_mix64(accumulator[keep]) >> _U64(32)).astype(np.uint32), counts)
 
@@ -161,13 +302,13 @@ def concat_records(parts: list[Ragged]) -> Ragged:
     return result
 
 
-def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, pl.Series]]:
-    """(shingles of the whole record, word lists of each field), for every row of ``frame``."""
+def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, FieldWords]]:
+    """(shingles of the whole record, words of each field), for every row of ``frame``."""
     # One select: Polars tokenises the fields in parallel.
-    tokenised = frame.select(words(pl.col(field)) for field in fields)
-    field_words = {field: tokenised.get_column(field) for field in fields}
-    shingles = concat_records([ngrams(word_hashes(field_words[field]), n, salt=field) for field in fields])
-    return shingles, field_words
+    tokenised = frame.select(_split_words(pl.col(field)) for field in fields)
+    words_of = {field: field_words(tokenised.get_column(field)) for field in fields}
+    shingles = concat_records([ngrams(words_of[field].word_hashes(), n, salt=field) for field in fields])
+    return shingles, words_of
 
 
 # ---------------------------------------------------------------- signatures
@@ -192,6 +333,9 @@ def signatures(shingles: Ragged, num_perm: int, seed: int) -> np.ndarray:
         return result
     mixed = fmix32(shingles.values)
     starts, ends = shingles.offsets[filled], shingles.offsets[filled + 1]
+    # One buffer for every block: a fresh 4 MB array per block costs its page
+    # faults each time (about 40 % of the work).
+    buffer = np.empty((num_perm, 2 * _BLOCK_SHINGLES), dtype=np.uint32)
     first = 0
     while first < len(filled):
         # Blocks end on record boundaries, so a block's minima are final.
@@ -199,7 +343,9 @@ def signatures(shingles: Ragged, num_perm: int, seed: int) -> np.ndarray:
         lo, hi = int(starts[first]), int(ends[last - 1])
         # Permutations along the first axis: the reduction then runs over
         # contiguous memory, about four times faster than shingles-first.
-        permuted = a[:, None] * mixed[None, lo:hi]
+        fits = hi - lo <= buffer.shape[1]  # a block is one record longer than the buffer only
+        permuted = buffer[:, : hi - lo] if fits else np.empty((num_perm, hi - lo), dtype=np.uint32)
+        np.multiply(a[:, None], mixed[None, lo:hi], out=permuted)
         permuted += b[:, None]
         result[filled[first:last]] = np.minimum.reduceat(permuted, starts[first:last] - lo, axis=1).T
         first = last
@@ -272,15 +418,16 @@ def bucket_pairs(keys: np.ndarray, owner: np.ndarray) -> pl.DataFrame:
     sizes = np.diff(np.r_[starts, len(keys)])
     small = (sizes > 1) & (sizes <= LARGE_BUCKET)
     a, b = _all_pairs(owner, starts[small], sizes[small])
+    a, b = [a], [b]
     for start, size in zip(starts[sizes > LARGE_BUCKET].tolist(), sizes[sizes > LARGE_BUCKET].tolist()):
         members = owner[start : start + size]
-        pivot_a = np.repeat(members[:PIVOTS], size)
-        pivot_b = np.tile(members, PIVOTS)
-        a, b = np.concatenate([a, pivot_a]), np.concatenate([b, pivot_b])
+        a.append(np.repeat(members[:PIVOTS], size))
+        b.append(np.tile(members, PIVOTS))
+    a, b = np.concatenate(a), np.concatenate(b)
     low, high = np.minimum(a, b), np.maximum(a, b)
     distinct = low != high
     span = int(owner.max()) + 1 if len(owner) else 1
-    pairs = np.unique(low[distinct] * span + high[distinct])
+    pairs = sorted_unique(low[distinct] * span + high[distinct])
     return pl.DataFrame({"a": pairs // span, "b": pairs % span}, schema={"a": pl.Int64, "b": pl.Int64})
 
 
@@ -304,6 +451,56 @@ def estimated_jaccard(signature: np.ndarray, a: np.ndarray, b: np.ndarray, block
         stop = start + block
         estimate[start:stop] = (signature[a[start:stop]] == signature[b[start:stop]]).mean(axis=1)
     return estimate
+
+
+PAIR_BLOCK = 1 << 16  # set values compared at once (each side): the merge stays in cache
+
+
+THREADS = 2  # NumPy releases the GIL inside each operation: blocks in two threads use both cores
+
+
+def in_threads(work, items: list) -> None:
+    """``work(item)`` for every item, in ``THREADS`` threads (items must not share outputs)."""
+    if len(items) < 2 or THREADS < 2:
+        for item in items:
+            work(item)
+        return
+    with ThreadPoolExecutor(THREADS) as pool:
+        for _ in pool.map(work, items):
+            pass
+
+
+def _blocks(sizes: np.ndarray, block: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive runs of items whose ``sizes`` add up to about ``block``."""
+    ends = np.cumsum(sizes)
+    found, start = [], 0
+    while start < len(sizes):
+        before = int(ends[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(ends, before + block, side="right")), start + 1)
+        found.append((start, stop))
+        start = stop
+    return found
+
+
+def set_jaccard(sets: Ragged, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact Jaccard similarity of the sets ``a[i]`` and ``b[i]`` of ``sets`` (each
+    record's distinct values, sorted: ``Ragged.sets``). Two empty sets are identical (1.0).
+
+    Both sides tagged with the pair's number are sorted runs; one stable sort
+    merges them, and a value shared by a pair's two sets is then a repeated key."""
+    shared = np.zeros(len(a), dtype=np.int64)
+    sizes = sets.lengths[a] + sets.lengths[b]
+
+    def count(block: tuple[int, int]) -> None:
+        start, stop = block
+        merged = np.concatenate([_tagged(sets, a[start:stop]), _tagged(sets, b[start:stop])])
+        merged.sort(kind="stable")
+        repeated = merged[1:][merged[1:] == merged[:-1]]
+        shared[start:stop] = np.bincount((repeated >> _U64(32)).astype(np.int64), minlength=stop - start)
+
+    in_threads(count, _blocks(sizes, PAIR_BLOCK))
+    either = sizes - shared
+    return np.where(either == 0, 1.0, shared / np.maximum(either, 1))
 
 
 def jaccard(left: pl.Series, right: pl.Series) -> np.ndarray:

@@ -339,3 +339,75 @@ def test_survivors_checked_in_small_blocks_are_the_same(monkeypatch):
     monkeypatch.setattr(D, "VERIFY_ROWS", 40)
     assert D.mark_duplicates(frame, Config()).equals(whole)
     assert whole.get_column(C.DEDUP_REASON).drop_nulls().len() > 50
+
+
+def test_near_pairs_are_the_same_whether_the_signature_pass_keeps_its_words_or_not(monkeypatch):
+    """Rows tokenised by the signature pass are reused for verification while they are
+    small (``KEEP_TOKENISED``); past it, candidate rows are tokenised again."""
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1500, seed=5)
+    frame = pl.DataFrame(records).select(C.FIELDS)
+    monkeypatch.setattr(D, "SIGNATURE_BATCH", 211)  # several batches: their vocabularies are merged
+    kept, _ = D.near_pairs(frame, DedupConfig())
+    monkeypatch.setattr(D, "KEEP_TOKENISED", 0)
+    again, _ = D.near_pairs(frame, DedupConfig())
+    assert kept.height > 50 and kept.equals(again)
+
+
+def test_clusters_skipping_pairs_already_joined_equal_clusters_of_every_verified_pair():
+    """cluster_roots verifies only candidates not yet in one cluster: the clusters are
+    those that every verified near pair gives."""
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(2000, seed=8)
+    frame = pl.DataFrame(records).select(C.FIELDS)
+    keys = D.duplicate_keys(frame)
+    config = DedupConfig(exact=False, conflicting_output=False)
+    roots, _ = D.cluster_roots(frame, keys, config)
+    every, _ = D.near_pairs(frame, config)
+    clusters = D.UnionFind(frame.height)
+    clusters.union_pairs(every.get_column("a").to_numpy(), every.get_column("b").to_numpy())
+    assert every.height > 50
+    np.testing.assert_array_equal(roots, clusters.roots())
+
+
+def test_survivors_are_the_same_with_the_rows_near_dedup_tokenised_or_tokenised_again():
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1500, seed=9)
+    frame = prepared(*[(r["instruction"], r["input"], r["output"]) for r in records])
+    config = Config()
+    keys = D.duplicate_keys(frame)
+    rank = D.best_first_rank(frame, config)
+    roots, common, known = D._cluster_roots(frame, keys, config.dedup)
+    reused = D.mark_clusters(frame, keys, roots, rank, config.dedup, common, known=known)
+    fresh = D.mark_clusters(frame, keys, roots, rank, config.dedup, common)
+    assert reused.get_column(C.DEDUP_REASON).drop_nulls().len() > 50
+    assert reused.equals(fresh)
+
+
+def test_union_find_roots_in_bulk_equal_find():
+    from pipeline.dedup.dedup import UnionFind
+
+    rng = np.random.default_rng(2)
+    clusters = UnionFind(500)
+    clusters.union_pairs(rng.integers(0, 500, 400), rng.integers(0, 500, 400))
+    assert clusters.roots().tolist() == [clusters.find(node) for node in range(500)]
+
+
+def test_marks_are_the_same_when_nothing_is_kept_and_everything_is_checked_in_blocks(monkeypatch):
+    """No words kept from the signature pass and blocks of 40 rows: verification and
+    survivor checks then read their texts block by block, with the same marks."""
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1500, seed=5)
+    frame = prepared(*[(r["instruction"], r["input"], r["output"]) for r in records])
+    whole = D.mark_duplicates(frame, Config())
+    monkeypatch.setattr(D, "KEEP_TOKENISED", 0)
+    monkeypatch.setattr(D, "VERIFY_ROWS", 40)
+    assert D.mark_duplicates(frame, Config()).equals(whole)

@@ -180,3 +180,37 @@ def test_each_ngram_is_its_own_window():
     # "a b c d" gives the n-grams abc and bcd; "b c d" alone gives bcd: they share one.
     (four,), (three,) = shingle_sets(("a b c d", "", "")), shingle_sets(("b c d", "", ""))
     assert len(four) == 2 and len(three) == 1 and three < four
+
+
+@pytest.mark.parametrize("block, threads", [(1 << 16, 2), (5, 1), (5, 2)])
+def test_set_jaccard_equals_polars_set_operations(monkeypatch, block, threads):
+    monkeypatch.setattr(minhash, "PAIR_BLOCK", block)
+    monkeypatch.setattr(minhash, "THREADS", threads)
+    rng = np.random.default_rng(1)
+    lengths = rng.integers(0, 12, 200)
+    ragged = minhash.Ragged.from_lengths(rng.integers(0, 20, int(lengths.sum())).astype(np.uint32), lengths)
+    a, b = rng.integers(0, 200, 1000), rng.integers(0, 200, 1000)
+    lists = ragged.lists(np.arange(200))
+    expected = minhash.jaccard(lists.gather(a), lists.gather(b))
+    np.testing.assert_array_equal(minhash.set_jaccard(ragged.sets, a, b), expected)
+
+
+def test_field_words_give_back_the_words_exactly():
+    texts = pl.Series(["Hello,  hello WORLD!", None, "", "  ?! ", "naïve café — Straße ΟΔΟΣ.", "a b a"])
+    split = pl.select(minhash._split_words(pl.lit(texts))).to_series()
+    coded = minhash.field_words(split)
+    expected = pl.select(minhash.words(pl.lit(texts))).to_series().to_list()
+    got = [coded.vocabulary.gather(coded.codes.values[coded.codes.offsets[i]:coded.codes.offsets[i + 1]]).to_list()
+           for i in range(len(texts))]
+    assert got == expected
+    assert coded.hashes.tolist() == [minhash.stable_hash64(word) for word in coded.vocabulary.to_list()]
+
+
+def test_stacked_field_words_keep_each_word_and_its_hash():
+    first = minhash.field_words(pl.Series([["b", "a"], ["c"]]))
+    second = minhash.field_words(pl.Series([["d", "a"], []], dtype=pl.List(pl.String)))
+    stacked = minhash.FieldWords.stack([first, second])
+    words = [stacked.vocabulary.gather(stacked.codes.values[stacked.codes.offsets[i]:stacked.codes.offsets[i + 1]]).to_list()
+             for i in range(4)]
+    assert words == [["b", "a"], ["c"], ["d", "a"], []]
+    assert stacked.hashes.tolist() == [minhash.stable_hash64(word) for word in stacked.vocabulary.to_list()]
