@@ -72,7 +72,6 @@ BATCH_ROWS = 8192  # rows per map_batches call: large enough for the per-batch c
 ORDER_BUCKET = 1 << 16  # _order values per bucket when rows are numbered in load order
 LOCAL_OBJECT_STORE = 1 << 30  # bytes; a local instance on a small machine must not take half its memory
 QKEY = "_qkey"  # quarantine rows: sort key in load order (source offset + position)
-RANK = ("_rank_drops", "_rank_fired", "_rank_informative")
 
 
 # ---------------------------------------------------------------- Arrow <-> Polars
@@ -605,15 +604,12 @@ def _unmarked(batch) -> object:
 
 
 @_skip_empty
-def _dedup_keys(batch, config: Config) -> object:
-    """The per-row parts of dedup: content / prompt hashes and the quality sort keys."""
+def _dedup_keys(batch) -> object:
+    """The per-row part of dedup: content / prompt hashes (the quality rank is
+    computed per partition, from the rule columns, by ``D.best_first_rank``)."""
     frame = _frame(batch)
     keys = D.duplicate_keys(frame)
-    drops, fired, informative, _ = D.quality_rank(config)
-    return _arrow(frame.with_columns(
-        keys.get_column("content").alias("_content"), keys.get_column("prompt").alias("_prompt"),
-        drops.cast(pl.Int64).alias(RANK[0]), fired.cast(pl.Int64).alias(RANK[1]), informative.cast(pl.Int64).alias(RANK[2]),
-    ))
+    return _arrow(frame.with_columns(keys.get_column("content").alias("_content"), keys.get_column("prompt").alias("_prompt")))
 
 
 def mark_all(rows, context: Context, partitions: int):
@@ -623,8 +619,7 @@ def mark_all(rows, context: Context, partitions: int):
     settings = config.dedup
     if not (settings.exact or settings.conflicting_output or settings.near):
         return rows.map_batches(_skip_empty(lambda t: _arrow(D.unmarked(_frame(t)))), batch_format="pyarrow")
-    rows = rows.map_batches(_dedup_keys, batch_size=BATCH_ROWS, batch_format="pyarrow",
-                            fn_kwargs={"config": config}).materialize()
+    rows = rows.map_batches(_dedup_keys, batch_size=BATCH_ROWS, batch_format="pyarrow").materialize()
     edges, common = duplicate_edges(rows, config, partitions)
     rooted = with_roots(rows, connected_roots(edges, partitions), partitions).materialize()
     alone = rooted.map_batches(_unmarked, batch_format="pyarrow")
