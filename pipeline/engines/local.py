@@ -49,7 +49,7 @@ class StageTimer:
         start = time.perf_counter()
         yield
         self.seconds[name] = time.perf_counter() - start
-        self.say(f"  {name:<10} {self.seconds[name]:7.2f} s")
+        self.said([name])
 
     @contextmanager
     def adding(self, name: str) -> Iterator[None]:
@@ -156,6 +156,15 @@ def loaded_batches(sources: list[str], config: Config, timer: StageTimer, quaran
     empty, so that the stages give the outputs their columns."""
     fields = config.fields.mapping()
     extras = ExtraFieldTypes()
+
+    def validated(batch: list, first_order: int) -> pl.DataFrame:
+        with timer.adding("validate"):
+            valid, quarantined = validate(batch, extras, first_order=first_order)
+            valid = valid.collect()
+        quarantine.add(quarantined)
+        facts.append(quarantine_facts(quarantined))
+        return valid
+
     read, current = 0, None
     records = record_batches(sources, BATCH_ROWS, say=timer.say)
     while True:
@@ -167,19 +176,14 @@ def loaded_batches(sources: list[str], config: Config, timer: StageTimer, quaran
                         _finish_source(current, shapes, timer)
                     current = BatchedSource(batch[0].source, fields, known_keys.get(batch[0].source))
                 batch = current.conform(batch)
-        if batch is None and read:
-            break
-        with timer.adding("validate"):
-            valid, quarantined = validate(batch or [], extras, first_order=read)
-            valid = valid.collect()
-        quarantine.add(quarantined)
-        facts.append(quarantine_facts(quarantined))
-        yield valid
         if batch is None:
             break
+        yield validated(batch, read)
         read += len(batch)
     if current is not None:
         _finish_source(current, shapes, timer)
+    if not read:
+        yield validated([], 0)
 
 
 def _finish_source(conformer: BatchedSource, shapes: list[SourceShape], timer: StageTimer) -> None:
