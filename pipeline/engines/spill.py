@@ -10,7 +10,6 @@ engine's memory stays bounded whatever the corpus size.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -58,9 +57,6 @@ class Batches:
             return pl.read_parquet(held, columns=columns)
         return held if columns is None else held.select(columns)
 
-    def __iter__(self) -> Iterator[pl.DataFrame]:
-        return (self.batch(number) for number in range(len(self.held)))
-
     def drain(self) -> Iterator[pl.DataFrame]:
         """Every batch, each let go of once the next is asked for: the last pass over
         them (their heights and schemas stay known)."""
@@ -69,8 +65,6 @@ class Batches:
             held, self.held[number] = self.held[number], None
             if isinstance(held, Path):
                 held.unlink(missing_ok=True)
-            else:
-                self.in_memory -= frame.estimated_size()
             del held
             yield frame
 
@@ -83,9 +77,6 @@ class Batches:
     def columns(self, names: list[str]) -> "Rows":
         return Rows(self, names)
 
-    def remove(self) -> None:
-        self.held.clear()
-        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class Rows:
