@@ -230,13 +230,10 @@ def rules_input(corpus: Path) -> tuple[pl.DataFrame, "Context"]:
     """The rules stage's input frame for ``corpus`` and the context it runs with
     (corpus-wide length statistics settled): every stage before it, on one batch."""
     from pipeline.config import Config
+    from pipeline.engines.local import StageTimer, read_sources
     from pipeline.flow import STAGES, Context, stages_before
-    from pipeline.stages.load import load_records
-    from pipeline.stages.shapes import conform
-    from pipeline.stages.validate import validate
 
-    records, _ = conform(load_records([str(corpus)], say=lambda _: None), None, say=lambda _: None)
-    frame = validate(records)[0].collect()
+    frame, _, _ = read_sources([str(corpus)], StageTimer(quiet=True))
     context = Context(Config())
     for stage in stages_before("rules"):
         frame = stage.apply(frame, context)
