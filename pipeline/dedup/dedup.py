@@ -550,9 +550,9 @@ def _verified(frame, a: np.ndarray, b: np.ndarray, config: DedupConfig,
     similarity, near = np.zeros(len(a), dtype=np.float64), np.zeros(len(a), dtype=bool)
     for block in _pair_blocks(a, b):
         involved = minhash.sorted_unique(np.r_[a[block], b[block]])
-        shingles, words = minhash.record_shingles(frame[involved], C.FIELDS, config.ngram)
+        tokenised = tokenise(_Gathered(frame, involved), config)
         local_a, local_b = np.searchsorted(involved, a[block]), np.searchsorted(involved, b[block])
-        similarity[block], near[block] = verify(shingles, words, local_a, local_b, config, common)
+        similarity[block], near[block] = verify(tokenised.shingles, tokenised.words, local_a, local_b, config, common)
     return similarity, near
 
 
