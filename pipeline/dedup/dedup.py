@@ -79,19 +79,24 @@ def comparable(column: str) -> pl.Expr:
     return pl.col(column).fill_null("").str.to_lowercase().str.replace_all(r"\s\s+|[^\S ]", " ").str.strip_chars()
 
 
-def _blake2b_hex(texts: pl.Series) -> pl.Series:
-    # Bytes straight from Polars and hex digits by Polars: only the hash runs per row in Python.
+def _blake2b(texts: pl.Series) -> pl.Series:
+    # Bytes straight from Polars: only the hash runs per row in Python.
     digests = [hashlib.blake2b(text, digest_size=16).digest() for text in texts.cast(pl.Binary).to_list()]
-    return pl.Series(digests, dtype=pl.Binary).bin.encode("hex")
+    return pl.Series(digests, dtype=pl.Binary)
 
 
-def hash_texts(texts: list[pl.Expr]) -> pl.Expr:
-    """128-bit blake2b, as 32 hex characters, of the texts taken together; each
-    is prefixed with its length in bytes, so ("ab", "c") and ("a", "bc") differ."""
+def digest_texts(texts: list[pl.Expr]) -> pl.Expr:
+    """128-bit blake2b (16 bytes) of the texts taken together; each is prefixed
+    with its length in bytes, so ("ab", "c") and ("a", "bc") differ."""
     parts = []
     for text in texts:
         parts += [text.str.len_bytes().cast(pl.String), pl.lit(":"), text]
-    return pl.concat_str(parts).map_batches(_blake2b_hex, return_dtype=pl.String)
+    return pl.concat_str(parts).map_batches(_blake2b, return_dtype=pl.Binary)
+
+
+def hash_texts(texts: list[pl.Expr]) -> pl.Expr:
+    """``digest_texts`` as 32 hex characters: what is stored and compared across runs."""
+    return digest_texts(texts).bin.encode("hex")
 
 
 def content_hash(fields: tuple[str, ...] = C.FIELDS) -> pl.Expr:
@@ -569,10 +574,9 @@ def pair_similarity(left: pl.DataFrame, right: pl.DataFrame, config: DedupConfig
                     common: dict[str, pl.Series] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(whole-record Jaccard, is a near duplicate) of each row of ``left`` with the
     same row of ``right``."""
-    both = pl.concat([left.select(C.FIELDS), right.select(C.FIELDS)])
-    shingles, words = minhash.record_shingles(both, C.FIELDS, config.ngram)
+    both = tokenise(pl.concat([left.select(C.FIELDS), right.select(C.FIELDS)]), config)
     a = np.arange(left.height, dtype=np.int64)
-    return verify(shingles, words, a, a + left.height, config, common)
+    return verify(both.shingles, both.words, a, a + left.height, config, common)
 
 
 def band_shape(config: DedupConfig) -> tuple[int, int]:
@@ -714,14 +718,19 @@ def assign_survivors(texts: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray,
     return survivor
 
 
-def duplicate_keys(frame: pl.DataFrame) -> pl.DataFrame:
+def duplicate_keys(frame: pl.DataFrame, compact: bool = False) -> pl.DataFrame:
     """Per row, the ``content`` and ``prompt`` hashes (row by row: a batch's keys
-    are the same wherever the batch is computed)."""
+    are the same wherever the batch is computed): hex strings, or with ``compact``
+    the same 128 bits as one Int128 (16 bytes a row instead of 48), for keys that
+    are only compared with each other within the run."""
     comparable_texts = frame.select(comparable(field).alias(field) for field in C.FIELDS)
-    return comparable_texts.select(
-        hash_texts([pl.col(field) for field in C.FIELDS]).alias("content"),
-        hash_texts([pl.col(field) for field in PROMPT_FIELDS]).alias("prompt"),
+    keys = comparable_texts.select(
+        digest_texts([pl.col(field) for field in C.FIELDS]).alias("content"),
+        digest_texts([pl.col(field) for field in PROMPT_FIELDS]).alias("prompt"),
     )
+    if compact:
+        return keys.select(pl.all().bin.reinterpret(dtype=pl.Int128))
+    return keys.select(pl.all().bin.encode("hex"))
 
 
 def best_first_rank(frame: pl.DataFrame, config: Config, published: np.ndarray | None = None) -> np.ndarray:
@@ -771,7 +780,7 @@ def mark_clusters(frame: pl.DataFrame, keys: pl.DataFrame, roots: np.ndarray, ra
     narrow = pl.concat(
         [
             pl.DataFrame({"_survivor": np.searchsorted(members, survivor[members]), "_removed": survivor[members] != members}),
-            frame.select(C.ORDER, C.SOURCE, pl.col(C.ROW).cast(pl.Int64))[members],
+            frame.select(C.ORDER, pl.col(C.SOURCE).cast(pl.String), pl.col(C.ROW).cast(pl.Int64))[members],
             keys.select(pl.col("content").alias("_content"), pl.col("prompt").alias("_prompt"))[members],
         ],
         how="horizontal",
@@ -951,10 +960,11 @@ def dedup_keys(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     quality sort keys of every row (row by row, so batches add up)."""
     drops, fired, informative, order = quality_rank(config)
     return pl.concat([
-        # The source stays a string: as a categorical cast back, the shards' bytes change.
-        frame.select(order, pl.col(C.SOURCE), pl.col(C.ROW).cast(pl.Int64),
+        # A source's path once, not once a row: a categorical, cast back to a string
+        # before it goes into any column (``mark_clusters``, ``streamed_dedup_facts``).
+        frame.select(order, pl.col(C.SOURCE).cast(pl.Categorical), pl.col(C.ROW).cast(pl.Int64),
                      *(key.cast(pl.Int64).alias(name) for key, name in zip((drops, fired, informative), RANK))),
-        duplicate_keys(frame),
+        duplicate_keys(frame, compact=True),
     ], how="horizontal")
 
 
@@ -975,5 +985,5 @@ def mark_rows(keys: pl.DataFrame, texts, config: Config) -> pl.DataFrame:
 def streamed_dedup_facts(marks: pl.DataFrame, keys: pl.DataFrame, texts, context: Context) -> DedupFacts:
     """``dedup_facts`` from ``mark_rows``' columns and the ``dedup_keys`` of every
     row, texts read for the clusters the report shows."""
-    frame = pl.concat([keys.select(C.SOURCE, C.ROW), marks], how="horizontal")
+    frame = pl.concat([keys.select(pl.col(C.SOURCE).cast(pl.String), C.ROW), marks], how="horizontal")
     return dedup_facts(frame.with_row_index(POSITION).with_columns(pl.col(POSITION).cast(pl.Int64)), context, texts)

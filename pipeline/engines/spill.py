@@ -79,6 +79,17 @@ class Batches:
 
 
 
+def _own_copy(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its strings copied. Rows gathered from a batch share the
+    batch's string buffers (Polars string views), so a few rows kept from each
+    batch would keep every batch's texts in memory; a copy through Arrow keeps only
+    their own bytes."""
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not texts:
+        return frame
+    return frame.with_columns(pl.from_arrow(frame.select(texts).to_arrow()).get_columns())
+
+
 class Rows:
     """Some columns of ``Batches``, read by row position as a DataFrame would be
     (``height``, ``slice``, ``gather_every``, ``rows[positions]``): what dedup reads
@@ -109,7 +120,7 @@ class Rows:
         parts = []
         for number in np.unique(owner).tolist():
             local = wanted[owner == number] - self.starts[number]
-            parts.append(self._batch(number)[local])
+            parts.append(_own_copy(self._batch(number)[local]))
         if not parts:
             return self._batch(0).clear() if len(self.batches) else pl.DataFrame(schema={n: pl.String for n in self.names})
         found = pl.concat(parts, how="diagonal_relaxed")

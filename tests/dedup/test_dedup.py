@@ -411,3 +411,21 @@ def test_marks_are_the_same_when_nothing_is_kept_and_everything_is_checked_in_bl
     monkeypatch.setattr(D, "KEEP_TOKENISED", 0)
     monkeypatch.setattr(D, "VERIFY_ROWS", 40)
     assert D.mark_duplicates(frame, Config()).equals(whole)
+
+
+def test_compact_duplicate_keys_group_rows_exactly_as_the_hex_hashes():
+    """The streamed engine's Int128 keys are the same 128 bits as the stored hex
+    hashes: equal exactly where those are equal."""
+    from pipeline.dedup import dedup as D
+
+    frame = prepared(("Add 2 and 3.", "", "5"), ("add 2  and 3.", "", "5"), ("Add 2 and 3.", "", "6"),
+                     ("Name a colour.", "", "Red."), ("Name a colour.", "x", "Red."))
+    hex_keys, compact = D.duplicate_keys(frame), D.duplicate_keys(frame, compact=True)
+    assert compact.schema == pl.Schema({"content": pl.Int128, "prompt": pl.Int128})
+    for name in ("content", "prompt"):
+        assert hex_keys.get_column(name).rank("dense").to_list() != [1] * frame.height
+        same_hex = hex_keys.select(pl.col(name).rank("dense")).to_series().to_list()
+        same_compact = compact.select(pl.col(name).rank("dense")).to_series().to_list()
+        # The same partition of the rows, whatever the order of the group numbers.
+        assert {tuple(i for i, g in enumerate(same_hex) if g == k) for k in same_hex} == \
+            {tuple(i for i, g in enumerate(same_compact) if g == k) for k in same_compact}
