@@ -414,18 +414,19 @@ def test_marks_are_the_same_when_nothing_is_kept_and_everything_is_checked_in_bl
 
 
 def test_compact_duplicate_keys_group_rows_exactly_as_the_hex_hashes():
-    """The streamed engine's Int128 keys are the same 128 bits as the stored hex
-    hashes: equal exactly where those are equal."""
+    """The streamed engine's Int128 keys (``run_hash``) are equal exactly where the
+    stored hex hashes are equal."""
     from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
 
-    frame = prepared(("Add 2 and 3.", "", "5"), ("add 2  and 3.", "", "5"), ("Add 2 and 3.", "", "6"),
-                     ("Name a colour.", "", "Red."), ("Name a colour.", "x", "Red."))
+    records, _ = make_corpus(3000, seed=4)
+    literal = [("Add 2 and 3.", "", "5"), ("add 2  and 3.", "", "5"), ("Add 2 and 3.", "", "6"),
+               ("Name a colour.", "", "Red."), ("Name a colour.", "x", "Red."), ("ab", "c", ""), ("a", "bc", "")]
+    frame = prepared(*literal, *[(r["instruction"], r["input"], r["output"]) for r in records])
     hex_keys, compact = D.duplicate_keys(frame), D.duplicate_keys(frame, compact=True)
     assert compact.schema == pl.Schema({"content": pl.Int128, "prompt": pl.Int128})
     for name in ("content", "prompt"):
-        assert hex_keys.get_column(name).rank("dense").to_list() != [1] * frame.height
-        same_hex = hex_keys.select(pl.col(name).rank("dense")).to_series().to_list()
-        same_compact = compact.select(pl.col(name).rank("dense")).to_series().to_list()
-        # The same partition of the rows, whatever the order of the group numbers.
-        assert {tuple(i for i, g in enumerate(same_hex) if g == k) for k in same_hex} == \
-            {tuple(i for i, g in enumerate(same_compact) if g == k) for k in same_compact}
+        both = pl.DataFrame({"hex": hex_keys.get_column(name), "compact": compact.get_column(name)})
+        groups = both.select(pl.col("hex").n_unique(), pl.col("compact").n_unique(), pl.struct("hex", "compact").n_unique().alias("both"))
+        assert len(set(groups.row(0))) == 1  # the same partition of the rows
+        assert groups.item(0, 0) < frame.height  # and there are duplicates in it
