@@ -100,16 +100,18 @@ def hash_texts(texts: list[pl.Expr]) -> pl.Expr:
     return _joined(texts).map_batches(_blake2b, return_dtype=pl.Binary).bin.encode("hex")
 
 
-_HIGH = pl.lit(1 << 64, dtype=pl.Int128)
+_HIGH_HALF = pl.lit(1 << 64, dtype=pl.Int128)  # times this, a 64-bit value fills the upper half
 
 
 def run_hash(texts: list[pl.Expr]) -> pl.Expr:
     """128 bits (an Int128) of the texts taken together (``_joined``): two of Polars'
     own 64-bit hashes, seeded differently. Several times faster than ``hash_texts``
-    and as unlikely to collide, but Polars' hashes may change between versions:
-    only for keys compared within one run, never stored."""
+    and as unlikely to collide by chance (not against texts crafted to collide), but
+    Polars' hashes may change between versions: only for keys compared within one
+    run, never stored."""
     joined = _joined(texts)
-    return joined.hash(seed=0).reinterpret(signed=True).cast(pl.Int128) * _HIGH + joined.hash(seed=1).cast(pl.Int128)
+    high = joined.hash(seed=0).reinterpret(signed=True).cast(pl.Int128) * _HIGH_HALF
+    return high + joined.hash(seed=1).cast(pl.Int128)
 
 
 def content_hash(fields: tuple[str, ...] = C.FIELDS) -> pl.Expr:

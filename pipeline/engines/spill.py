@@ -78,7 +78,6 @@ class Batches:
         return Rows(self, names)
 
 
-
 def _own_copy(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with its strings copied. Rows gathered from a batch share the
     batch's string buffers (Polars string views), so a few rows kept from each
