@@ -4,7 +4,9 @@ corpus a batch at a time, in memory that does not grow with the corpus.
     sources -> load -> validate -> STAGES -> write -> report
 
 Batches are read, judged and written in load order (see "the streamed run"
-below); every stage's time is the sum over its batches. ``judge`` and
+below); every stage's time is the sum over its batches. The next batch is loaded
+and validated in a second thread while the first pass works on the current one
+(``prefetched``), so those two times overlap the first pass's. ``judge`` and
 ``read_sources`` run the same stages on a whole frame, for refresh.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +187,22 @@ def loaded_batches(sources: list[str], config: Config, timer: StageTimer, quaran
         _finish_source(current, shapes, timer)
     if not read:
         yield validated([], 0)
+
+
+_END = object()
+
+
+def prefetched(items: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The items of ``items``, in order, the next one made in a second thread while
+    the caller works on this one. Reading and validating records is Python (one
+    core); the stages of the first pass are mostly Polars and the tokenizer, which
+    let go of the interpreter, so the two overlap. One batch ahead at most; an
+    error making an item is raised where that item is asked for."""
+    with ThreadPoolExecutor(1, thread_name_prefix="curate-load") as pool:
+        upcoming = pool.submit(next, items, _END)
+        while (item := upcoming.result()) is not _END:
+            upcoming = pool.submit(next, items, _END)
+            yield item
 
 
 def _finish_source(conformer: BatchedSource, shapes: list[SourceShape], timer: StageTimer) -> None:
@@ -359,14 +378,15 @@ def curate_into(scratch: Path, sources: list[str], inputs: list[str], config: Co
                 known_keys: dict[str, list[str]]) -> Report:
     """The whole run into ``scratch``: the passes, shards, exports, report and manifest."""
     quarantine, quarantined, shapes = ShardWriter(scratch / "quarantine", config.output), [], []
+    frames = prefetched(loaded_batches(sources, config, timer, quarantine, quarantined, shapes, known_keys))
     try:
-        frames = loaded_batches(sources, config, timer, quarantine, quarantined, shapes, known_keys)
         judged = judge_passes(frames, config, timer, scratch / SPILL)
         facts = decide_and_write(judged, scratch, config, timer)
         with timer.adding("write"):
             quarantine.close()
         timer.said([stage.name for stage in passes(STAGES)[-1]] + ["write"])
     finally:
+        frames.close()  # on an error, the loading thread has finished before the scratch goes
         shutil.rmtree(scratch / SPILL, ignore_errors=True)
     facts = merge(RunFacts(quarantine=merge_all(quarantined)), facts)
     with timer.adding("report"):

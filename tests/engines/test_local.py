@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -210,3 +211,58 @@ def test_a_mapped_key_missing_from_the_first_batch_only_is_no_error(tmp_path, mo
     whole, batched = _streamed_like_whole(tmp_path, monkeypatch, path, config)
     assert batched["counts"] == whole["counts"]
     assert batched["quarantine"] == whole["quarantine"]
+
+
+def test_prefetched_gives_every_item_in_order_and_raises_where_an_item_failed():
+    from pipeline.engines.local import prefetched
+
+    def items():
+        yield from (1, 2, 3)
+        raise ValueError("record 4 is broken")
+
+    got = []
+    with pytest.raises(ValueError, match="record 4"):
+        for item in prefetched(items()):
+            got.append(item)
+    assert got == [1, 2, 3]
+    assert list(prefetched(iter([]))) == []
+
+
+def test_closing_prefetched_waits_for_the_item_being_made():
+    """An error downstream closes the prefetcher; the loading thread must be done
+    before the run's scratch directory is removed."""
+    import threading
+    import time
+
+    from pipeline.engines.local import prefetched
+
+    started, finished = threading.Event(), []
+
+    def items():
+        yield 1
+        started.set()
+        time.sleep(0.3)  # the next batch, still being read when the consumer gives up
+        finished.append(2)
+        yield 2
+
+    frames = prefetched(items())
+    assert next(frames) == 1
+    assert started.wait(5)
+    frames.close()
+    assert finished == [2]
+
+
+def test_a_stage_failing_while_the_next_batch_loads_leaves_no_scratch(tmp_path, monkeypatch, record):
+    """Three batches; the first pass fails on the first while the second is being
+    loaded in the other thread: the error reaches the caller and nothing is left."""
+    monkeypatch.setattr(run_module, "BATCH_ROWS", 2)
+    source = write_jsonl(tmp_path / "in.jsonl", [record(id=i, output=f"Answer {i}.") for i in range(6)])
+    def fail(*args, **kwargs):
+        raise RuntimeError("stage failed")
+
+    first, *rest = run_module.STAGES
+    monkeypatch.setattr(run_module, "STAGES", (dataclasses.replace(first, run=fail), *rest))
+    with pytest.raises(RuntimeError, match="stage failed"):
+        run_quietly([source], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "scratch directory cleaned up"
