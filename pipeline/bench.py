@@ -97,6 +97,12 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user and system, every thread) this process has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _child(argv: list[str], checkout: Path | None = None) -> dict:
     """Run ``python -m pipeline.bench --child ...`` and return the JSON it prints;
     with ``checkout``, that checkout's code (first on the path) with this environment."""
@@ -132,7 +138,7 @@ def child_main(argv: list[str]) -> None:
         print(json.dumps({"rows": frame.height, "rules_s": time_each_rule(frame, context)}))
         return
     corpus, out, benchmarks = argv[1], argv[2], argv[3:]
-    ran = time.perf_counter()
+    ran, cpu_before = time.perf_counter(), _cpu_s()
     if argv[0] == "run-ray":
         from pipeline.engines.ray import run_ray
 
@@ -142,6 +148,7 @@ def child_main(argv: list[str]) -> None:
     print(json.dumps({
         "timings_s": report["timings_s"],
         "pipeline_s": time.perf_counter() - ran,
+        "pipeline_cpu_s": _cpu_s() - cpu_before,
         "process_s": time.perf_counter() - started,
         "peak_mb": _peak_mb(),
         "dedup": report.get("dedup", {}).get("rows_removed"),
@@ -619,6 +626,8 @@ def real_text_section(bench: Bench) -> dict:
             say(f"  {name:<14} {seconds:7.2f} s  {seconds / total:6.1%}")
     say(f"  {'total':<14} {total:7.2f} s   {rows:,} rows: {rows / total:,.0f} rows/s, {size_mb / total:.1f} MB/s "
         f"(process with imports {result['process_s']:.2f} s)")
+    say(f"  CPU {result['pipeline_cpu_s']:.2f} s over {result['pipeline_s']:.2f} s of wall: "
+        f"{result['pipeline_cpu_s'] / result['pipeline_s']:.2f} of {os.cpu_count()} cores busy on average")
     say(f"  I/O floor (read the JSONL, write it as Parquet) {floor:.2f} s: the pipeline takes {total / floor:.1f}x that")
     say(f"  peak memory {result['peak_mb']:.0f} MB")
     rules = _child(["rules", str(corpus.resolve())])["rules_s"]
@@ -631,7 +640,8 @@ def real_text_section(bench: Bench) -> dict:
                  f"{total / floor:.1f}x")
     bench.target("real text: peak memory <= 1 GiB", result["peak_mb"] <= REAL_TEXT_PEAK_MB, f"{result['peak_mb']:.0f} MB")
     bench.target(f"real text: report < {REPORT_SHARE:.0%} of the run", report_share < REPORT_SHARE, f"{report_share:.1%}")
-    return {"rows": rows, "mb": size_mb, "floor_s": floor, "timings_s": timings, "peak_mb": result["peak_mb"], "rules_s": rules}
+    return {"rows": rows, "mb": size_mb, "floor_s": floor, "timings_s": timings, "peak_mb": result["peak_mb"],
+            "cpu_s": result["pipeline_cpu_s"], "rules_s": rules}
 
 
 Section = Callable[[Bench], dict]
