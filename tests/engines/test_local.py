@@ -257,6 +257,7 @@ def test_a_stage_failing_while_the_next_batch_loads_leaves_no_scratch(tmp_path, 
     loaded in the other thread: the error reaches the caller and nothing is left."""
     monkeypatch.setattr(run_module, "BATCH_ROWS", 2)
     source = write_jsonl(tmp_path / "in.jsonl", [record(id=i, output=f"Answer {i}.") for i in range(6)])
+
     def fail(*args, **kwargs):
         raise RuntimeError("stage failed")
 
