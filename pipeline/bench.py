@@ -97,12 +97,6 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _cpu_s() -> float:
-    """CPU seconds (user and system, every thread) this process has used so far."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _child(argv: list[str], checkout: Path | None = None) -> dict:
     """Run ``python -m pipeline.bench --child ...`` and return the JSON it prints;
     with ``checkout``, that checkout's code (first on the path) with this environment."""
@@ -138,7 +132,7 @@ def child_main(argv: list[str]) -> None:
         print(json.dumps({"rows": frame.height, "rules_s": time_each_rule(frame, context)}))
         return
     corpus, out, benchmarks = argv[1], argv[2], argv[3:]
-    ran, cpu_before = time.perf_counter(), _cpu_s()
+    ran, cpu_before = time.perf_counter(), _cpu_seconds()
     if argv[0] == "run-ray":
         from pipeline.engines.ray import run_ray
 
@@ -148,7 +142,7 @@ def child_main(argv: list[str]) -> None:
     print(json.dumps({
         "timings_s": report["timings_s"],
         "pipeline_s": time.perf_counter() - ran,
-        "pipeline_cpu_s": _cpu_s() - cpu_before,
+        "pipeline_cpu_s": _cpu_seconds() - cpu_before,
         "process_s": time.perf_counter() - started,
         "peak_mb": _peak_mb(),
         "dedup": report.get("dedup", {}).get("rows_removed"),
@@ -249,6 +243,7 @@ def rules_input(corpus: Path) -> tuple[pl.DataFrame, "Context"]:
 
 
 def _cpu_seconds() -> float:
+    """CPU seconds (user and system, every thread) this process has used so far."""
     times = os.times()
     return times.user + times.system
 
