@@ -565,8 +565,9 @@ def _pair_blocks(a: np.ndarray, b: np.ndarray) -> list[slice]:
 
 
 def _verified(frame, a: np.ndarray, b: np.ndarray, config: DedupConfig,
-              common: dict[str, pl.Series]) -> tuple[np.ndarray, np.ndarray]:
-    """``verify`` of the pairs (a[i], b[i]) of rows of ``frame``, block by block."""
+              common: dict[str, pl.Series] | None) -> tuple[np.ndarray, np.ndarray]:
+    """``verify`` of the pairs (a[i], b[i]) of rows of ``frame``, block by block:
+    each block's distinct rows read and tokenised once."""
     similarity, near = np.zeros(len(a), dtype=np.float64), np.zeros(len(a), dtype=bool)
     for block in _pair_blocks(a, b):
         involved = minhash.sorted_unique(np.r_[a[block], b[block]])
@@ -574,15 +575,6 @@ def _verified(frame, a: np.ndarray, b: np.ndarray, config: DedupConfig,
         local_a, local_b = np.searchsorted(involved, a[block]), np.searchsorted(involved, b[block])
         similarity[block], near[block] = verify(tokenised.shingles, tokenised.words, local_a, local_b, config, common)
     return similarity, near
-
-
-def similar_rows(texts, a: np.ndarray, b: np.ndarray, config: DedupConfig, common: dict | None) -> np.ndarray:
-    """Whether row a[i] of ``texts`` is a near duplicate of row b[i] (``pair_similarity``),
-    the texts read a block of pairs at a time."""
-    near = np.zeros(len(a), dtype=bool)
-    for block in _pair_blocks(a, b):
-        _, near[block] = pair_similarity(texts[a[block]], texts[b[block]], config, common)
-    return near
 
 
 def pair_similarity(left: pl.DataFrame, right: pl.DataFrame, config: DedupConfig,
@@ -643,7 +635,7 @@ class _NearCheck:
     content, which has the same words), and every later check (each survivor
     round, the near answers) reads the same values. When that would mean
     tokenising more than ``VERIFY_ROWS`` rows, each check reads its pairs' texts
-    a block at a time instead (``similar_rows``), so memory stays bounded."""
+    a block at a time instead (``_verified``), so memory stays bounded."""
 
     def __init__(self, texts: pl.DataFrame, rows: np.ndarray, config: DedupConfig, common: dict | None,
                  known: _Known | None = None, same_as: np.ndarray | None = None) -> None:
@@ -673,7 +665,7 @@ class _NearCheck:
         if not self.planned:
             self.tokenised, self.planned = self._tokenise(), True
         if self.tokenised is None:
-            return similar_rows(self.texts, a, b, self.config, self.common)
+            return _verified(self.texts, a, b, self.config, self.common)[1]
         local_a, local_b = self.place[a], self.place[b]
         if len(a) and min(local_a.min(), local_b.min()) < 0:
             raise ValueError("near check of a row that was not tokenised")
