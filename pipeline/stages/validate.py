@@ -6,9 +6,8 @@ quarantine rows holding the raw text and an error that names the field.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import json
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
