@@ -16,11 +16,24 @@ its pre-tokenizer (the GPT-2 regex) never lets a pre-token run from a
 non-space character into the whitespace after it, and BPE never merges across
 pre-tokens. So a text cut into chunks matching ``\\s*\\S+`` has exactly the token
 count of the sum of its chunks, and chunks repeat a lot across a corpus ("the",
-" of", "\\n\\n1."), so each distinct chunk is tokenized once. The same argument
-makes the prompt count the template's own tokens plus the instruction's and the
-input's, as long as both begin and end with a non-space character (normalise
-strips them); the few rows where that does not hold are tokenized whole.
-``tests/stages/test_tokens.py`` checks all of this against plain ``encode``.
+" of", "\\n\\n1."), so each distinct chunk is counted once (and each distinct
+text: outputs and inputs repeat). The same argument makes the prompt count the
+template's own tokens plus the instruction's and the input's, as long as both
+begin and end with a non-space character (normalise strips them); the few rows
+where that does not hold are tokenized whole.
+
+Counting the distinct chunks goes one step further down. Most of ``encode``'s
+time is its own pre-tokenizer (a slow regex engine), not BPE, and the distinct
+chunks hold far fewer distinct pre-tokens than chunks (on real text 83,000 against
+181,000, a third of the bytes). So an ASCII chunk is cut into its pre-tokens here
+(``gpt2_pretokens``: the GPT-2 regex, its one look-ahead worked out by hand) and
+each distinct pre-token goes to the BPE model alone, which is what ``encode``
+does with it. Chunks with other characters, whose letter, digit and space classes
+two regex engines might draw differently, and chunks holding an added token's
+text (``encode`` cuts those out first) are encoded whole.
+``tests/stages/test_tokens.py`` checks all of this against plain ``encode`` and,
+on every pair of ASCII characters and random ASCII text, the pre-tokens against
+the tokenizer's own pre-tokenizer.
 """
 
 from __future__ import annotations
@@ -54,28 +67,42 @@ def count_tokens(tokenizer: Tokenizer, texts: list[str]) -> list[int]:
 
 
 def chunk_counts(frame: pl.DataFrame, tokenizer: Tokenizer, fields: tuple[str, ...]) -> pl.DataFrame:
-    """Per-row token counts of ``fields``, tokenizing each distinct chunk once.
+    """Per-row token counts of ``fields``, each distinct text (over all ``fields``:
+    outputs and inputs repeat) and each distinct chunk counted once.
 
-    Chunks are matched by a 64-bit hash (joins and grouping on integers are much
-    cheaper than on strings); a collision would only mix up two chunks' counts.
+    Texts and chunks are matched by a 64-bit hash (looking up integers is much
+    cheaper than strings); a collision would only mix up two texts' or chunks' counts.
     """
-    width = len(fields)
-    # One slot per (row, field): slot = row * width + field index.
-    chunks = pl.concat(
-        [
-            frame.select(
-                (pl.int_range(pl.len(), dtype=pl.UInt32) * width + index).alias("_slot"),
-                pl.col(field).fill_null("").str.extract_all(_CHUNK).alias("_chunk"),
-            )
-            for index, field in enumerate(fields)
-        ]
-    ).explode("_chunk").drop_nulls("_chunk").with_columns(pl.col("_chunk").hash(seed=0).alias("_hash"))
-    distinct = chunks.select("_hash", "_chunk").unique(subset="_hash")
-    sums = chunks.select("_slot", "_hash").join(counted(tokenizer, distinct), on="_hash", how="left").group_by("_slot").agg(pl.col("_n").sum())
-    counts = np.zeros(frame.height * width, dtype=np.int64)
-    counts[sums.get_column("_slot").to_numpy()] = sums.get_column("_n").to_numpy()
-    counts = counts.reshape(frame.height, width)
-    return pl.DataFrame({field: counts[:, index] for index, field in enumerate(fields)}, schema={f: pl.Int64 for f in fields})
+    texts = pl.concat([frame.get_column(field).fill_null("") for field in fields])  # field by field
+    hashes = texts.hash(seed=0)
+    first = hashes.arg_unique()
+    per_text = text_counts(tokenizer, texts.gather(first))
+    position = hashes.replace_strict(hashes.gather(first), pl.int_range(len(first), eager=True), return_dtype=pl.Int64)
+    counts = per_text[position.to_numpy()].reshape(len(fields), frame.height)
+    return pl.DataFrame({field: counts[index] for index, field in enumerate(fields)}, schema={f: pl.Int64 for f in fields})
+
+
+def text_counts(tokenizer: Tokenizer, texts: pl.Series) -> np.ndarray:
+    """Token counts of ``texts``: the sum of their chunks' counts.
+
+    The chunks of all texts lie one after the other, so a text's sum is the
+    difference of two running totals. Chunks are cut in two halves at once (the
+    regex is most of the work and uses one core per query).
+    """
+    half = (len(texts) + 1) // 2
+    parts = pl.collect_all(
+        [pl.LazyFrame({"_text": texts.slice(start, half)}).select(pl.col("_text").str.extract_all(_CHUNK)) for start in (0, half)]
+    )
+    lists = pl.concat([part.to_series() for part in parts])
+    chunks = lists.explode(empty_as_null=False, keep_nulls=False)
+    hashes = chunks.hash(seed=0)
+    first = hashes.arg_unique()
+    known = counted(tokenizer, pl.DataFrame({"_hash": hashes.gather(first), "_chunk": chunks.gather(first)}))
+    per_chunk = hashes.replace_strict(known.get_column("_hash"), known.get_column("_n"), return_dtype=pl.Int64).to_numpy()
+    running = np.concatenate([[0], np.cumsum(per_chunk)])
+    lengths = lists.list.len().to_numpy()
+    ends = np.cumsum(lengths)
+    return running[ends] - running[ends - lengths]
 
 
 # Chunks already counted in this process, per tokenizer: (tokenizer, frame of _hash, _n).
@@ -87,15 +114,90 @@ COUNTED_LIMIT = 4_000_000  # chunks remembered (16 bytes each) before starting a
 
 def counted(tokenizer: Tokenizer, distinct: pl.DataFrame) -> pl.DataFrame:
     """``_hash`` and token count ``_n`` of every chunk of ``distinct`` (``_hash``,
-    ``_chunk``; one row per hash), tokenizing only those not counted before."""
+    ``_chunk``; one row per hash), counting only those not counted before."""
     entry = _COUNTED.get(id(tokenizer))
     known = entry[1] if entry is not None and entry[0] is tokenizer else None  # the object is kept, so its id is its own
     new = distinct if known is None else distinct.join(known, on="_hash", how="anti")
-    fresh = new.select("_hash", pl.Series("_n", count_tokens(tokenizer, new.get_column("_chunk").to_list()), dtype=pl.Int64))
+    fresh = new.select("_hash", pl.Series("_n", count_chunks(tokenizer, new.get_column("_chunk")), dtype=pl.Int64))
     here = fresh if known is None else pl.concat([known.join(distinct.select("_hash"), on="_hash", how="semi"), fresh])
     remembered = here if known is None or known.height > COUNTED_LIMIT else pl.concat([known, fresh])
     _COUNTED[id(tokenizer)] = (tokenizer, remembered)
     return here
+
+
+# --- chunks, counted pre-token by pre-token ------------------------------------------
+
+# GPT-2's pre-token pattern less its whitespace alternatives, which a chunk's
+# non-space part (with at most one space before it) never reaches.
+_WORD_PRETOKEN = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+"
+
+
+def count_chunks(tokenizer: Tokenizer, chunks: pl.Series) -> np.ndarray:
+    """Token counts of ``chunks``, exactly as ``count_tokens`` gives them.
+
+    ASCII chunks free of added tokens are cut into their pre-tokens here and each
+    distinct pre-token goes to the BPE model alone: the tokenizer's own pre-tokenizer
+    costs more than the BPE itself. The rest (other scripts, whose letter and digit
+    classes two regex engines might draw differently, and added-token text) is
+    encoded whole.
+    """
+    simple = chunks.str.contains(r"^[\x00-\x7f]*$")
+    added = [token.content for token in tokenizer.get_added_tokens_decoder().values()]  # encode cuts these out first
+    if added:
+        simple &= ~chunks.str.contains_any(added)
+    counts = np.zeros(len(chunks), dtype=np.int64)
+    hard = (~simple).arg_true().to_numpy()
+    counts[hard] = count_tokens(tokenizer, chunks.gather(hard).to_list())
+    easy = simple.arg_true().to_numpy()
+    counts[easy] = pretoken_sums(tokenizer, chunks.gather(easy))
+    return counts
+
+
+def gpt2_pretokens(chunks: pl.Series) -> pl.DataFrame:
+    """The pre-tokens (``_piece``) of each chunk (``_chunk``: its position), as the
+    GPT-2 regex cuts a chunk alone, for ASCII chunks (``\\s*\\S+``, or only whitespace).
+
+    The regex's whitespace alternatives (``\\s+(?!\\S)|\\s+``) need a look-ahead, which
+    polars' regex engine lacks, but in a chunk they act in one place: a whitespace
+    run W before the non-space part S gives W less its last character, then that
+    character alone unless it is a space, which instead starts S's first pre-token.
+    A chunk of whitespace only is one pre-token. S (with that space) is cut by the
+    rest of the regex, whose alternatives polars tries in the same order.
+    """
+    text = pl.col("_text")
+    lead, last, word = text.str.extract(r"^(\s*)\s\S", 1), text.str.extract(r"^\s*(\s)\S", 1), text.str.extract(r"(\S+)$", 1)
+    parts = pl.DataFrame({"_text": chunks}).with_row_index("_chunk").select(
+        "_chunk", lead.alias("_lead"), last.alias("_last"), word.alias("_word"), text
+    )
+    return pl.concat(
+        [
+            parts.filter(pl.col("_lead") != "").select("_chunk", pl.col("_lead").alias("_piece")),
+            parts.filter(pl.col("_last") != " ").select("_chunk", pl.col("_last").alias("_piece")),
+            parts.filter(pl.col("_word").is_null()).select("_chunk", pl.col("_text").alias("_piece")),
+            parts.filter(pl.col("_word").is_not_null()).select(
+                "_chunk",
+                pl.when(pl.col("_last") == " ").then(" " + pl.col("_word")).otherwise(pl.col("_word"))
+                .str.extract_all(_WORD_PRETOKEN).alias("_piece"),
+            ).explode("_piece"),
+        ]
+    )
+
+
+def pretoken_sums(tokenizer: Tokenizer, chunks: pl.Series) -> np.ndarray:
+    """Token counts of ASCII ``chunks`` free of added tokens: the BPE counts of their
+    pre-tokens, each distinct pre-token put through the model once."""
+    pieces = gpt2_pretokens(chunks)
+    distinct = pieces.get_column("_piece").unique()
+    table, model = _byte_table(tokenizer), tokenizer.model
+    n = pl.Series("_n", [len(model.tokenize(piece.translate(table))) for piece in distinct.to_list()], dtype=pl.Int64)
+    per_piece = pieces.get_column("_piece").replace_strict(distinct, n, return_dtype=pl.Int64).to_numpy()
+    return np.bincount(pieces.get_column("_chunk").to_numpy(), weights=per_piece, minlength=len(chunks)).astype(np.int64)
+
+
+def _byte_table(tokenizer: Tokenizer) -> dict[int, str]:
+    """ASCII character -> the character the byte-level pre-tokenizer maps it to (its
+    bytes as BPE sees them), asked of the pre-tokenizer rather than written down."""
+    return {code: tokenizer.pre_tokenizer.pre_tokenize_str(chr(code))[0][0] for code in range(128)}
 
 
 def template_overheads(tokenizer: Tokenizer) -> tuple[int, int]:

@@ -5,7 +5,9 @@ cached; the report summarises the counts in the agreed shape."""
 from __future__ import annotations
 
 import json
+import random
 
+import numpy as np
 import polars as pl
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers
@@ -84,8 +86,8 @@ def test_chunks_counted_in_an_earlier_batch_are_not_tokenized_again(tokenizer, m
     the same counts as counted alone -- also once the remembered chunks are dropped."""
     first, second = frame_of(TEXTS, TEXTS, TEXTS), frame_of(TEXTS[::-1], TEXTS[:1] * len(TEXTS), ["brand new words here"] * len(TEXTS))
     tokenized = []
-    real = T.count_tokens
-    monkeypatch.setattr(T, "count_tokens", lambda tok, texts: tokenized.extend(texts) or real(tok, texts))
+    real = T.count_chunks
+    monkeypatch.setattr(T, "count_chunks", lambda tok, chunks: tokenized.extend(chunks.to_list()) or real(tok, chunks))
     T.chunk_counts(first, tokenizer, T.FIELDS)
     tokenized.clear()
     T.chunk_counts(second, tokenizer, T.FIELDS)
@@ -94,6 +96,43 @@ def test_chunks_counted_in_an_earlier_batch_are_not_tokenized_again(tokenizer, m
     monkeypatch.setattr(T, "COUNTED_LIMIT", 0)  # remembered chunks dropped after every batch
     for frame in (first, second, first):
         assert counted(tokenizer, frame).equals(expected_counts(tokenizer, frame))
+
+
+def ascii_texts() -> list[str]:
+    """Every pair of ASCII characters, alone and after a space, two spaces, a newline, a
+    letter and an apostrophe, and random mixes weighted to the regex's special cases
+    (contractions, whitespace runs before a word)."""
+    characters = [chr(code) for code in range(128)]
+    pairs = [a + b for a in characters for b in characters]
+    texts = pairs + [lead + pair for lead in (" ", "  ", "\n", "x", "'") for pair in pairs[::7]]
+    pieces = characters + ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", " ", "  ", "\n", "\t", "a", "7", "."] * 4
+    rng = random.Random(0)
+    return texts + ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 25))) for _ in range(3000)]
+
+
+def test_chunk_pretokens_are_the_pre_tokenizers_own_on_ascii_text(tokenizer):
+    """Each chunk's pre-tokens, cut by polars, are those the tokenizer's pre-tokenizer
+    makes of the whole text (byte-mapped alike): a chunk boundary is a pre-token
+    boundary, and within a chunk the cuts fall where the GPT-2 regex puts them."""
+    texts = ascii_texts()
+    chunks = pl.Series(texts).str.extract_all(T._CHUNK)
+    owner = np.repeat(np.arange(len(texts)), chunks.list.len().to_numpy())
+    pieces = T.gpt2_pretokens(chunks.explode(empty_as_null=False, keep_nulls=False))
+    table = T._byte_table(tokenizer)
+    cut: list[list[str]] = [[] for _ in texts]
+    for chunk, piece in pieces.iter_rows():
+        cut[owner[chunk]].append(piece.translate(table))
+    for text, ours in zip(texts, cut):
+        assert sorted(ours) == sorted(p for p, _ in tokenizer.pre_tokenizer.pre_tokenize_str(text)), repr(text)
+
+
+def test_only_ascii_chunks_free_of_added_tokens_are_cut_into_pretokens(tokenizer, monkeypatch):
+    chunks = pl.Series(["plain", " it's", "  spaced", "\n\tx.", "\n\n", " naïve", " <|im_end|>x", " 東京"])
+    whole = []
+    real = T.count_tokens
+    monkeypatch.setattr(T, "count_tokens", lambda tok, texts: whole.extend(texts) or real(tok, texts))
+    assert T.count_chunks(tokenizer, chunks).tolist() == real(tokenizer, chunks.to_list())
+    assert sorted(whole) == sorted([" naïve", " <|im_end|>x", " 東京"])
 
 
 @pytest.mark.parametrize(
