@@ -98,7 +98,7 @@ def text_counts(tokenizer: Tokenizer, texts: pl.Series) -> np.ndarray:
     hashes = chunks.hash(seed=0)
     first = hashes.arg_unique()
     known = counted(tokenizer, pl.DataFrame({"_hash": hashes.gather(first), "_chunk": chunks.gather(first)}))
-    per_chunk = hashes.replace_strict(known.get_column("_hash"), known.get_column("_n"), return_dtype=pl.Int64).to_numpy()
+    per_chunk = looked_up(known.get_column("_hash").to_numpy(), known.get_column("_n").to_numpy(), hashes.to_numpy())
     running = np.concatenate([[0], np.cumsum(per_chunk)])
     lengths = lists.list.len().to_numpy()
     ends = np.cumsum(lengths)
@@ -185,12 +185,13 @@ def gpt2_pretokens(chunks: pl.Series) -> pl.DataFrame:
 
 def pretoken_sums(tokenizer: Tokenizer, chunks: pl.Series) -> np.ndarray:
     """Token counts of ASCII ``chunks`` free of added tokens: the BPE counts of their
-    pre-tokens, each distinct pre-token put through the model once."""
+    pre-tokens, each distinct pre-token (by its hash) put through the model once."""
     pieces = gpt2_pretokens(chunks)
-    distinct = pieces.get_column("_piece").unique()
+    hashes = pieces.get_column("_piece").hash(seed=0)
+    first = hashes.arg_unique()
     table, model = _byte_table(tokenizer), tokenizer.model
-    n = pl.Series("_n", [len(model.tokenize(piece.translate(table))) for piece in distinct.to_list()], dtype=pl.Int64)
-    per_piece = pieces.get_column("_piece").replace_strict(distinct, n, return_dtype=pl.Int64).to_numpy()
+    n = np.array([len(model.tokenize(piece.translate(table))) for piece in pieces.get_column("_piece").gather(first).to_list()], dtype=np.int64)
+    per_piece = looked_up(hashes.gather(first).to_numpy(), n, hashes.to_numpy())
     return np.bincount(pieces.get_column("_chunk").to_numpy(), weights=per_piece, minlength=len(chunks)).astype(np.int64)
 
 
@@ -286,3 +287,42 @@ def token_facts(frame: pl.DataFrame, context: Context) -> TokenFacts:
     """Rows per token count of each field, prompt and whole sequence: the report's
     percentiles, truncation shares and histograms, exactly, from a few thousand numbers."""
     return TokenFacts(counts={name: value_counts(frame.get_column(column)) for name, column in COLUMNS.items()})
+
+
+# --- looking up counts by hash --------------------------------------------------------
+
+_FIBONACCI = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads any keys over the slots
+
+
+def looked_up(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """``values[i]`` for every query equal to ``keys[i]`` (distinct 64-bit hashes; every
+    query is one of them): an open-addressing hash table in numpy, built and probed a
+    whole array at a time. About twice as cheap as ``replace_strict`` or a join for
+    millions of queries against a few hundred thousand keys."""
+    bits = max(int(len(keys) * 4 - 1).bit_length(), 1)  # at most a quarter full: few collisions
+    size = 1 << bits
+    table_keys, table_values, used = np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=values.dtype), np.zeros(size, dtype=bool)
+    slot, pending = _home_slots(keys, bits), np.arange(len(keys))
+    while pending.size:  # each round, one key takes each free slot keys point at; the others move one slot on
+        free = ~used[slot[pending]]
+        taken, winner = np.unique(slot[pending[free]], return_index=True)
+        placed = pending[free][winner]
+        used[taken], table_keys[taken], table_values[taken] = True, keys[placed], values[placed]
+        pending = np.setdiff1d(pending, placed, assume_unique=True)
+        slot[pending] = (slot[pending] + 1) % size
+    slot = _home_slots(queries, bits)
+    found = table_values[slot]
+    missed = np.flatnonzero((table_keys[slot] != queries) | ~used[slot])
+    for _ in range(size):  # a query that is no key would go round for ever
+        if not missed.size:
+            return found
+        slot[missed] = (slot[missed] + 1) % size
+        found[missed] = table_values[slot[missed]]
+        missed = missed[(table_keys[slot[missed]] != queries[missed]) | ~used[slot[missed]]]
+    raise ValueError("a query is not among the keys")
+
+
+def _home_slots(hashes: np.ndarray, bits: int) -> np.ndarray:
+    """Each hash's first slot in a table of ``2**bits``: the top bits of the hash times
+    2**64 over the golden ratio, which spreads even badly mixed keys evenly."""
+    return ((hashes * _FIBONACCI) >> np.uint64(64 - bits)).astype(np.intp)

@@ -135,6 +135,20 @@ def test_only_ascii_chunks_free_of_added_tokens_are_cut_into_pretokens(tokenizer
     assert sorted(whole) == sorted([" naïve", " <|im_end|>x", " 東京"])
 
 
+def test_looked_up_finds_every_querys_value():
+    rng = np.random.default_rng(0)
+    edge = np.array([0, 1, 2**64 - 1], dtype=np.uint64)
+    keys = np.unique(np.concatenate([edge, rng.integers(0, 2**64 - 1, 5000, dtype=np.uint64)]))
+    keys = np.concatenate([keys, np.arange(4096, 8192, dtype=np.uint64) << np.uint64(40)])  # badly mixed: low bits all 0
+    values = rng.integers(0, 1000, len(keys))
+    queries = keys[rng.integers(0, len(keys), 100_000)]
+    expected = dict(zip(keys.tolist(), values.tolist()))
+    assert T.looked_up(keys, values, queries).tolist() == [expected[q] for q in queries.tolist()]
+    assert T.looked_up(keys[:0], values[:0], queries[:0]).size == 0
+    with pytest.raises(ValueError, match="not among the keys"):
+        T.looked_up(keys[1:], values[1:], keys[:1])
+
+
 @pytest.mark.parametrize(
     "instruction, input",
     [
