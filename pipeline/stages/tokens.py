@@ -77,8 +77,7 @@ def chunk_counts(frame: pl.DataFrame, tokenizer: Tokenizer, fields: tuple[str, .
     hashes = texts.hash(seed=0)
     first = hashes.arg_unique()
     per_text = text_counts(tokenizer, texts.gather(first))
-    position = hashes.replace_strict(hashes.gather(first), pl.int_range(len(first), eager=True), return_dtype=pl.Int64)
-    counts = per_text[position.to_numpy()].reshape(len(fields), frame.height)
+    counts = looked_up(hashes.gather(first).to_numpy(), per_text, hashes.to_numpy()).reshape(len(fields), frame.height)
     return pl.DataFrame({field: counts[index] for index, field in enumerate(fields)}, schema={f: pl.Int64 for f in fields})
 
 
