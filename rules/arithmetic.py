@@ -654,13 +654,14 @@ READINGS = ("_conversion", "_aggregate", "_expression")
 CHECKS = ("_final_answer", "_equation", "_unscreened")
 
 
-def mark_checks(rows: pl.LazyFrame) -> pl.LazyFrame:
+def mark_checks(rows: pl.LazyFrame, prefiltered: bool = False) -> pl.LazyFrame:
     """``rows`` (the three fields) with, per row, which of ``mismatch``'s checks
     can answer True (``_final_answer``, ``_equation``), and whether the row needs
     the whole of ``mismatch`` unscreened (``_unscreened``: characters the engines
     read differently). All False: the row is settled False. Every row marked is
     among the pre-filter's rows, as before. For the final answer, which of the
-    task's readings are open (``READINGS``).
+    task's readings are open (``READINGS``). ``prefiltered``: every row of
+    ``rows`` is known to pass the pre-filter.
 
     Built in steps, each reading the columns of the one before, so that every
     part (the task, the pre-filter, what rows are looked at) is computed once
@@ -669,7 +670,9 @@ def mark_checks(rows: pl.LazyFrame) -> pl.LazyFrame:
     output = pl.col("output").fill_null("")
     task, prefilter, looked_at, selected = pl.col("_task"), pl.col("_prefilter"), pl.col("_looked_at"), pl.col("_selected")
     return (
-        rows.with_columns(_task().alias("_task"), _prefilter().fill_null(False).alias("_prefilter"), alike.alias("_alike"))
+        rows.with_columns(
+            _task().alias("_task"), (pl.lit(True) if prefiltered else _prefilter().fill_null(False)).alias("_prefilter"), alike.alias("_alike")
+        )
         .with_columns((pl.col("_alike") & prefilter & ~output.str.contains(ascii_boundaries(_CODE_OUTPUT.pattern))).alias("_looked_at"))
         .with_columns((looked_at & ~task.str.contains(ascii_boundaries(_NOT_SIMPLE.pattern))).alias("_selected"))
         .with_columns(
@@ -685,9 +688,12 @@ def mark_checks(rows: pl.LazyFrame) -> pl.LazyFrame:
 def rows_to_check(frame: pl.DataFrame) -> pl.DataFrame:
     """The rows of ``frame`` (its fields and ``_at``, the row's index) that
     ``mark_checks`` marks, with its flags. The pre-filter goes first, on every
-    row, and settles four rows in five; the prescreen reads only the rows it passes."""
-    passed = frame.select("instruction", "input", "output").with_row_index("_at").filter(_prefilter().fill_null(False))
-    return mark_checks(passed.lazy()).filter(pl.any_horizontal(CHECKS)).collect()
+    row, and settles four rows in five (its first condition, a digit in the
+    output, goes before the rest: it settles half); the prescreen reads only
+    the rows it passes."""
+    fields = frame.select("instruction", "input", "output").with_row_index("_at")
+    passed = fields.filter(pl.col("output").str.contains(r"\d")).filter(_prefilter().fill_null(False))
+    return mark_checks(passed.lazy(), prefiltered=True).filter(pl.any_horizontal(CHECKS)).collect()
 
 
 def verdicts(frame: pl.DataFrame, tolerance: float) -> pl.Series:
