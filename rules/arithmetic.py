@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from rules.base import Severity, any_word, any_word_start, ascii_boundaries, only_where, python_check, regex_alike, rule
+from rules.base import Severity, any_word, any_word_start, ascii_boundaries, only_where, regex_alike, rule
 from rules.params import RuleParams
 
 # --- the evaluator: + - * / ^ and parentheses over numbers ------------------------
@@ -381,6 +381,9 @@ _RESULT = re.compile(r"\s*\$?\s*(-?(?:\d+(?:\.\d+)?|\.\d+))(\s*%)?")
 # or another operator (the result is itself an expression), a time or ratio.
 _RESULT_CONTINUES = re.compile(r"\s*(?:[-+*/^(:=]|\d|(?i:thousand|million|billion|trillion|hundred|dozen|k|m|bn)\b)")
 _DENIED = re.compile(r"(?i)\b(?:not|incorrect|wrong|false|error|mistake|isn't|doesn't|does not|instead)\b|≠|!=")
+# Text one of which every match of _DENIED contains, on ASCII text lowercased
+# (where (?i) folds nothing else onto these letters, and "≠" cannot be).
+_DENIED_NEEDS = ("not", "incorrect", "wrong", "false", "error", "mistake", "isn't", "doesn't", "does not", "instead", "!=")
 # Tasks where "=" does not mean arithmetic on decimal numbers.
 _OTHER_ARITHMETIC = re.compile(
     r"(?i)\b(?:binary|hex\w*|octal|base[- ]?\d+|modul\w*|mod|bitwise|boolean|clock|xor|roman numerals?|"
@@ -416,6 +419,27 @@ def _left_chain(text: str) -> str | None:
     return chain.replace("$", "")
 
 
+def _equals_signs(line: str) -> list[int]:
+    """Where ``line`` has an "=" that is not part of "==", "<=", ">=" or "!="
+    (what ``(?<![=<>!])=(?!=)`` finds, without a regex scan of the line)."""
+    found = []
+    at = line.find("=")
+    while at != -1:
+        if (at == 0 or line[at - 1] not in "=<>!") and line[at + 1 : at + 2] != "=":
+            found.append(at)
+        at = line.find("=", at + 1)
+    return found
+
+
+def _may_deny(line: str) -> bool:
+    """False where ``_DENIED`` cannot match: an ASCII line without its words. The
+    search is the costly part of reading a line; this look settles most lines."""
+    if not line.isascii():
+        return True
+    lowered = line.lower()
+    return any(word in lowered for word in _DENIED_NEEDS)
+
+
 def stated_equations(output: str) -> list[tuple[str, str, bool]]:
     """(left expression, stated result, result is a percentage) for every equation
     the output states in plain arithmetic."""
@@ -426,13 +450,13 @@ def stated_equations(output: str) -> list[tuple[str, str, bool]]:
     for line in text.split("\n"):
         if "=" not in line:
             continue  # no equation on it (and the search below is the costly part)
-        if _DENIED.search(line):
+        if _may_deny(line) and _DENIED.search(line):
             continue  # "2 + 2 = 5 is wrong" states an error to point it out
-        for equals in re.finditer(r"(?<![=<>!])=(?!=)", line):
-            result = _RESULT.match(line, equals.end())
+        for equals in _equals_signs(line):
+            result = _RESULT.match(line, equals + 1)
             if not result or _RESULT_CONTINUES.match(line, result.end()):
                 continue
-            left = _left_chain(line[: equals.start()])
+            left = _left_chain(line[:equals])
             if left is not None:
                 found.append((left, result.group(1), bool(result.group(2))))
     return found
@@ -466,13 +490,20 @@ def _false_equations(output: str) -> tuple[str, ...]:
     task share it."""
     false = []
     for left, stated, percentage in stated_equations(output):
-        try:
-            expected = evaluate(left)
-        except (ValueError, OverflowError):
-            continue
-        if not _states_right(stated, expected, percentage):
+        expected = _value(left)
+        if expected is not None and not _states_right(stated, expected, percentage):
             false.append(left)
     return tuple(false)
+
+
+@lru_cache(maxsize=65536)
+def _value(expression: str) -> float | None:
+    """``evaluate(expression)``, None where it is not arithmetic. Worked solutions
+    repeat their steps: on real text one equation in five is new."""
+    try:
+        return evaluate(expression)
+    except (ValueError, OverflowError):
+        return None
 
 
 def wrong_equation(task: str, output: str, screened: bool = False) -> bool:
@@ -489,28 +520,40 @@ def wrong_equation(task: str, output: str, screened: bool = False) -> bool:
     return any(re.sub(r"\s+", "", left) + "=" not in plain_task for left in false)
 
 
+# Which of a task's readings (conversion, aggregate, expression) can give an
+# answer: all of them, unless the prescreen has shown some cannot.
+Readings = tuple[bool, bool, bool]
+EVERY_READING: Readings = (True, True, True)
+
+
 @lru_cache(maxsize=16384)
-def _task_answer(task: str, tolerance: float) -> tuple[float, float] | None:
+def _task_answer(task: str, tolerance: float, readings: Readings = EVERY_READING) -> tuple[float, float] | None:
     """(answer, allowed relative error) of a bare calculation, or None. It depends
-    on the task alone: copies of a record that differ in their output share it."""
-    conversion = conversion_answer(task)
+    on the task alone: copies of a record that differ in their output share it.
+    A reading ``readings`` rules out is skipped: it would answer None (the
+    prescreen's word counts make that cheap to know; the reading is not, on a
+    long text that mentions "5 km to")."""
+    conversion_open, aggregate_open, expression_open = readings
+    conversion = conversion_answer(task) if conversion_open else None
     if conversion is not None:
         # Factors between units are rounded in practice ("1 mile = 1.6 km"); a
         # temperature has no such excuse, and an offset scale has no relative error.
         return conversion, 0.0 if _TEMPERATURE_TASK.search(task) else tolerance
-    expected = aggregate_answer(task)
-    if expected is None:
+    expected = aggregate_answer(task) if aggregate_open else None
+    if expected is None and expression_open:
         expected = expression_answer(task)
     return None if expected is None else (expected, 0.0)
 
 
-def wrong_final_answer(task: str, output: str, tolerance: float, screened: bool = False) -> bool:
+def wrong_final_answer(task: str, output: str, tolerance: float, screened: bool = False,
+                       readings: Readings = EVERY_READING) -> bool:
     """The task is a bare calculation (an expression, the average of a list, a unit
     conversion) and no number the output states is its answer. ``screened``: the
-    prescreen has shown the first test below to be False."""
+    prescreen has shown the first test below to be False, and which of the
+    task's ``readings`` can answer."""
     if not screened and (_NOT_SIMPLE.search(task) or _CODE_OUTPUT.search(output)):
         return False
-    answer = _task_answer(task, tolerance)
+    answer = _task_answer(task, tolerance, readings)
     if answer is None:
         return False
     expected, allowed = answer
@@ -529,11 +572,12 @@ def mismatch(instruction: str, input: str, output: str, tolerance: float) -> boo
 
 @lru_cache(maxsize=65536)
 def screened_mismatch(instruction: str, input: str, output: str, tolerance: float,
-                      final_answer: bool, equation: bool) -> bool:
-    """``mismatch`` on a row the prescreen has read (``checks_needed``): only the
-    checks that can answer True, without their first tests, which it has done."""
+                      readings: Readings, equation: bool) -> bool:
+    """``mismatch`` on a row the prescreen has read (``mark_checks``): only the
+    checks that can answer True (the final answer where one of the task's
+    ``readings`` is open), without their first tests, which it has done."""
     task = f"{instruction}\n{input}"
-    return (final_answer and wrong_final_answer(task, output, tolerance, screened=True)) or (
+    return (any(readings) and wrong_final_answer(task, output, tolerance, screened=True, readings=readings)) or (
         equation and wrong_equation(task, output, screened=True)
     )
 
@@ -586,12 +630,12 @@ def _letter_runs(text: pl.Expr, words: str | None = None) -> pl.Expr:
     return text.str.replace_all(r"[0-9_]", " ").str.count_matches(rf"(?i)(?-u:\b)(?:{words})(?-u:\b)").cast(pl.Int64)
 
 
-def _may_have_final_answer(task: pl.Expr, looked_at: pl.Expr) -> pl.Expr:
-    """Necessary for ``wrong_final_answer``: a simple task that is a conversion, an
-    aggregate or a bare expression (each by its own first requirements). The
-    word counts, the costly part, only on the ``looked_at`` rows (False elsewhere)."""
+def _open_readings(task: pl.Expr, selected: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Necessary for ``wrong_final_answer``, one per reading of the task
+    (``_task_answer``'s conversion, aggregate, expression) on the ``selected``
+    rows (looked at, and simple): the reading's first requirements. The word
+    counts, the costly part, only on those rows (False elsewhere)."""
     spell = ascii_boundaries
-    simple = ~task.str.contains(spell(_NOT_SIMPLE.pattern))
     conversion = task.str.contains(spell(r"(?i)\bconvert|\bhow many\b|\bin\b")) & task.str.contains(spell(_CONVERSION.pattern))
     # aggregate_answer counts the words around the list with "$" removed (a removed
     # "$" can join two words); the list's own words are "and"s.
@@ -603,8 +647,7 @@ def _may_have_final_answer(task: pl.Expr, looked_at: pl.Expr) -> pl.Expr:
     )
     # A bare expression holds no letters, and the words _WORDS replaces are among _OPERATOR_WORDS.
     expression = _letter_runs(task) - _letter_runs(task, _OPERATOR_WORDS) <= BARE_TASK_WORDS
-    selected = looked_at & simple
-    return selected & (conversion | only_where(selected & ~conversion, aggregate | expression))
+    return selected & conversion, only_where(selected, aggregate), only_where(selected, expression)
 
 
 def _may_state_wrong_equation(task: pl.Expr, output: pl.Expr) -> pl.Expr:
@@ -614,19 +657,66 @@ def _may_state_wrong_equation(task: pl.Expr, output: pl.Expr) -> pl.Expr:
     return ~task.str.contains(ascii_boundaries(_OTHER_ARITHMETIC.pattern)) & output.str.contains(r"<<|=\s*\$?\s*[-−]?\.?\d")
 
 
-def checks_needed() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Per row, which of ``mismatch``'s checks can answer True (final answer,
-    equation), and whether the row needs the whole of ``mismatch`` unscreened
-    (characters the engines read differently). All False: the row is settled
-    False. Every row marked is among the pre-filter's rows, as before."""
+READINGS = ("_conversion", "_aggregate", "_expression")
+CHECKS = ("_final_answer", "_equation", "_unscreened")
+
+
+def mark_checks(rows: pl.LazyFrame, prefiltered: bool = False) -> pl.LazyFrame:
+    """``rows`` (the three fields) with, per row, which of ``mismatch``'s checks
+    can answer True (``_final_answer``, ``_equation``), and whether the row needs
+    the whole of ``mismatch`` unscreened (``_unscreened``: characters the engines
+    read differently). All False: the row is settled False. Every row marked is
+    among the pre-filter's rows, as before. For the final answer, which of the
+    task's readings are open (``READINGS``). ``prefiltered``: every row of
+    ``rows`` is known to pass the pre-filter.
+
+    Built in steps, each reading the columns of the one before, so that every
+    part (the task, the pre-filter, what rows are looked at) is computed once
+    however many flags use it."""
     alike = regex_alike(pl.col("instruction"), pl.col("input"), pl.col("output"))
-    task, output = _task(), pl.col("output").fill_null("")
-    prefilter = _prefilter().fill_null(False)
-    looked_at = alike & prefilter & ~output.str.contains(ascii_boundaries(_CODE_OUTPUT.pattern))
-    final_answer = _may_have_final_answer(task, looked_at)
-    equation = looked_at & _may_state_wrong_equation(task, output)
-    unscreened = ~alike & prefilter
-    return final_answer.alias("_final_answer"), equation.alias("_equation"), unscreened.alias("_unscreened")
+    output = pl.col("output").fill_null("")
+    task, prefilter, looked_at, selected = pl.col("_task"), pl.col("_prefilter"), pl.col("_looked_at"), pl.col("_selected")
+    return (
+        rows.with_columns(
+            _task().alias("_task"), (pl.lit(True) if prefiltered else _prefilter().fill_null(False)).alias("_prefilter"), alike.alias("_alike")
+        )
+        .with_columns((pl.col("_alike") & prefilter & ~output.str.contains(ascii_boundaries(_CODE_OUTPUT.pattern))).alias("_looked_at"))
+        .with_columns((looked_at & ~task.str.contains(ascii_boundaries(_NOT_SIMPLE.pattern))).alias("_selected"))
+        .with_columns(
+            *(reading.alias(name) for reading, name in zip(_open_readings(task, selected), READINGS)),
+            (looked_at & _may_state_wrong_equation(task, output)).alias("_equation"),
+            (~pl.col("_alike") & prefilter).alias("_unscreened"),
+        )
+        .with_columns(pl.any_horizontal(READINGS).alias("_final_answer"))
+        .drop("_task", "_prefilter", "_alike", "_looked_at", "_selected")
+    )
+
+
+def rows_to_check(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``frame`` (its fields and ``_at``, the row's index) that
+    ``mark_checks`` marks, with its flags. The pre-filter goes first, on every
+    row, and settles four rows in five (its first condition, a digit in the
+    output, goes before the rest: it settles half); the prescreen reads only
+    the rows it passes."""
+    fields = frame.select("instruction", "input", "output").with_row_index("_at")
+    passed = fields.filter(pl.col("output").str.contains(r"\d")).filter(_prefilter().fill_null(False))
+    return mark_checks(passed.lazy(), prefiltered=True).filter(pl.any_horizontal(CHECKS)).collect()
+
+
+def verdicts(frame: pl.DataFrame, tolerance: float) -> pl.Series:
+    """The rule on a batch of fields: ``mismatch`` on the rows the prescreen
+    cannot read, only the checks it left open on the rows it marked, False on
+    every other row."""
+    marked = rows_to_check(frame)
+    answers = [
+        mismatch(instruction, input, output, tolerance) if whole
+        else screened_mismatch(instruction, input, output, tolerance, tuple(readings), equals)
+        for instruction, input, output, equals, whole, *readings in marked.select(
+            "instruction", "input", "output", "_equation", "_unscreened", *READINGS
+        ).fill_null("").iter_rows()
+    ]
+    found = pl.Series([False] * frame.height, dtype=pl.Boolean)
+    return found.scatter(marked.get_column("_at"), pl.Series(answers, dtype=pl.Boolean)) if answers else found
 
 
 @rule(Severity.DROP, highlight=r"-?\d[\d,]*(\.\d+)?")
@@ -641,11 +731,5 @@ def arithmetic_mismatch_v2(params: RuleParams) -> pl.Expr:
     50 cents") -- but the equations its worked solution states are. v2 of
     ``arithmetic_mismatch``, which judged word problems by the numbers in them."""
     tolerance = params.arithmetic_tolerance
-    final_answer, equation, unscreened = checks_needed()
-
-    def check(instruction: str, input: str, output: str, final: bool, equals: bool, whole: bool) -> bool:
-        if whole:
-            return mismatch(instruction, input, output, tolerance)
-        return screened_mismatch(instruction, input, output, tolerance, final, equals)
-
-    return python_check(final_answer | equation | unscreened, ["instruction", "input", "output", final_answer, equation, unscreened], check)
+    fields = pl.struct("instruction", "input", "output")
+    return fields.map_batches(lambda batch: verdicts(batch.struct.unnest(), tolerance), return_dtype=pl.Boolean, is_elementwise=True)

@@ -9,8 +9,11 @@ text. Detection is seeded, so the same input gives the same answer every run.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import threading
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 import polars as pl
@@ -50,6 +53,12 @@ def long_enough(params: RuleParams) -> pl.Expr:
     return _text().str.len_bytes() >= params.language_min_bytes
 
 
+def _has_non_ascii(text: pl.Expr) -> pl.Expr:
+    """Whether ``text`` holds a character outside ASCII: more bytes than
+    characters (a length comparison, no scan of the text by a regex)."""
+    return text.str.len_bytes() != text.str.len_chars()
+
+
 def plainly_english() -> pl.Expr:
     """The vectorised pre-screen: True where detection is not needed.
 
@@ -57,16 +66,86 @@ def plainly_english() -> pl.Expr:
     English without further ado (two fast ``contains``); the rest is counted:
     still English if non-ASCII letters are at most 3% of the text and English
     function words at least as many as foreign ones."""
-    text = _text()
-    suspicious = text.str.contains(_NON_ASCII_LETTER) | text.str.contains(_FOREIGN)
+    return _text().map_batches(_plainly_english_texts, return_dtype=pl.Boolean, is_elementwise=True)
+
+
+def _plainly_english_texts(texts: pl.Series) -> pl.Series:
+    """``plainly_english`` on a batch of texts, in steps, each on the rows the one
+    before leaves (one row in ten, then one in twenty of real text). A letter
+    outside A-Z is looked for only in text with a character outside ASCII: the
+    only ASCII letters are A-Z and a-z."""
+    text = pl.col("text")
+    rows = texts.alias("text").to_frame().with_row_index("_at")
+    maybe = rows.with_columns(_has_non_ascii(text).alias("_non_ascii"), text.str.contains(_FOREIGN).alias("_foreign"))
+    maybe = maybe.filter(pl.col("_non_ascii") | pl.col("_foreign"))
+    suspicious = maybe.filter(pl.col("_foreign") | text.str.contains(_NON_ASCII_LETTER))
     english, foreign = text.str.count_matches(_ENGLISH), text.str.count_matches(_FOREIGN)
     mostly_ascii = text.str.count_matches(_NON_ASCII_LETTER) <= 0.03 * text.str.len_chars()
-    return ~only_where(suspicious, ~(mostly_ascii & (foreign <= english)))
+    not_plain = suspicious.filter(~(mostly_ascii & (foreign <= english))).get_column("_at")
+    plain = pl.Series([True] * texts.len(), dtype=pl.Boolean)
+    return plain.scatter(not_plain, False) if not_plain.len() else plain
 
 
 SEED = 0
 _factory_lock = threading.Lock()
 _factory = None
+
+
+class WordProbabilities(Mapping):
+    """langdetect's ``word_lang_prob_map`` (n-gram -> probability in each
+    language, in profile order), each n-gram's list worked out the first time a
+    detector asks for it. ``DetectorFactory.load_profile`` builds all 87,000
+    lists up front, half a second of Python, while a run asks for a few hundred;
+    a list here holds the same floats, computed the same way (its ``add_profile``)."""
+
+    def __init__(self, profiles: list, langsize: int) -> None:
+        self._profiles, self._langsize = profiles, langsize
+        self._words = frozenset().union(*(profile.freq for profile in profiles))
+        self._lists: dict[str, list[float]] = {}
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._words
+
+    def __getitem__(self, word: str) -> list[float]:
+        found = self._lists.get(word)
+        if found is None:
+            if word not in self._words:
+                raise KeyError(word)
+            found = [0.0] * self._langsize
+            length = len(word)
+            if 1 <= length <= 3:
+                for index, profile in enumerate(self._profiles):
+                    if word in profile.freq:
+                        found[index] = 1.0 * profile.freq.get(word) / profile.n_words[length - 1]
+            self._lists[word] = found  # two threads may both compute it: the same list
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words)
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+
+def _load_profiles(directory: str):
+    """A ``DetectorFactory`` as ``load_profile(directory)`` leaves it (the same
+    languages in the same order, the same list size), with ``WordProbabilities``
+    for its map."""
+    from langdetect.detector_factory import DetectorFactory
+    from langdetect.utils.lang_profile import LangProfile
+
+    names = os.listdir(directory)
+    profiles = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if name.startswith(".") or not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8") as file:
+            profiles.append(LangProfile(**json.load(file)))
+    factory = DetectorFactory()
+    factory.langlist = [profile.name for profile in profiles]
+    factory.word_lang_prob_map = WordProbabilities(profiles, len(names))
+    return factory
 
 
 def _detector_factory():
@@ -76,10 +155,9 @@ def _detector_factory():
     global _factory
     with _factory_lock:
         if _factory is None:
-            from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+            from langdetect.detector_factory import PROFILES_DIRECTORY
 
-            factory = DetectorFactory()
-            factory.load_profile(PROFILES_DIRECTORY)
+            factory = _load_profiles(PROFILES_DIRECTORY)
             factory.set_seed(SEED)
             _factory = factory
     return _factory

@@ -148,20 +148,30 @@ def _old_verdicts(frame: pl.DataFrame) -> list[bool]:
     return [old and A.mismatch(instruction, input, output, 0.02) for instruction, input, output, old in rows]
 
 
+# The task's readings, as ``mark_checks`` names them, and the function of each.
+READING_ANSWERS = {"_conversion": A.conversion_answer, "_aggregate": A.aggregate_answer, "_expression": A.expression_answer}
+
+
 def _assert_settles_only_false_rows(frame: pl.DataFrame) -> int:
     """Every row the old pre-filter let through: where the prescreen skips a check,
-    Python's check answers False; no row outside it is marked. Returns how many
-    old rows the prescreen settled."""
-    marked = frame.with_columns(_old_prefilter(), *A.checks_needed())
-    assert marked.filter(~pl.col("_old") & (pl.col("_final_answer") | pl.col("_equation") | pl.col("_unscreened"))).is_empty()
+    Python's check answers False, and where it closes one of the task's readings,
+    that reading answers None; no row outside it is marked. Returns how many old
+    rows the prescreen settled."""
+    assert set(READING_ANSWERS) == set(A.READINGS)
+    marked = A.mark_checks(frame.lazy()).with_columns(_old_prefilter()).collect()
+    assert marked.filter(~pl.col("_old") & pl.any_horizontal(A.CHECKS)).is_empty()
     settled = 0
-    for instruction, input, output, _, final_answer, equation, unscreened in marked.filter("_old").fill_null("").iter_rows():
+    for row in marked.filter("_old").fill_null("").iter_rows(named=True):
+        instruction, input, output, unscreened = row["instruction"], row["input"], row["output"], row["_unscreened"]
         task_text = f"{instruction}\n{input}"
-        if not (final_answer or unscreened):
+        if not (row["_final_answer"] or unscreened):
             assert not A.wrong_final_answer(task_text, output, 0.02), (instruction, output)
-        if not (equation or unscreened):
+        if not (row["_equation"] or unscreened):
             assert not A.wrong_equation(task_text, output), (instruction, output)
-        settled += not (final_answer or equation or unscreened)
+        for reading, answer in READING_ANSWERS.items():
+            if not (row[reading] or unscreened) and not A._NOT_SIMPLE.search(task_text) and not A._CODE_OUTPUT.search(output):
+                assert answer(task_text) is None, (reading, instruction)
+        settled += not (row["_final_answer"] or row["_equation"] or unscreened)
     return settled
 
 
@@ -180,6 +190,9 @@ def test_prescreen_on_the_real_data():
     frame = _real_frame()
     _assert_spellings_match(frame)
     assert _assert_settles_only_false_rows(frame) > 1000
+    # Rows left to the final-answer check with a reading closed: Python skips that reading.
+    marked = A.mark_checks(frame.lazy()).filter("_final_answer").collect()
+    assert not marked.select(pl.all_horizontal(A.READINGS)).to_series().all()
     fired = frame.select(A.arithmetic_mismatch_v2(A.RuleParams())).to_series().to_list()
     assert fired == _old_verdicts(frame) and any(fired)
 
@@ -214,3 +227,33 @@ def test_operator_symbols_are_unchanged_by_skipping_substitutions():
     for task in TASKS + real:
         assert A.operator_symbols(task) == _symbols_substituting_all(task), task
     assert any(A.operator_symbols(task) != task for task in TASKS)
+
+
+LINES = [
+    "2 + 2 = 5", "This is not right: 2 + 2 = 5", "NOT TRUE: 3 * 3 = 10", "Note: 2 + 2 = 4", "another: 1 + 1 = 2",
+    "2 + 2 ≠ 5", "x != 3 and 1 + 1 = 2", "a == b, c <= d, e >= f, g = 4", "===", "=", "1 = 1 =", "Mistake-free: 4 = 4",
+    "İnstead 2 + 2 = 4", "ınstead 2 + 2 = 4", "doesn\u2019t 1 = 1",
+]
+
+
+def _real_equation_lines() -> list[str]:
+    """Every line with an "=" of the real outputs (after ``_plain``), none without the real data."""
+    if not REAL_DATA_PRESENT:
+        return []
+    return [line for output in _real_frame().get_column("output").fill_null("") for line in A._plain(output).split("\n") if "=" in line]
+
+
+def test_equals_signs_are_where_the_regex_finds_them():
+    lines = LINES + _real_equation_lines()
+    for line in lines:
+        assert A._equals_signs(line) == [m.start() for m in re.finditer(r"(?<![=<>!])=(?!=)", line)], line
+    assert A._equals_signs("a == b, c <= d, g = 4") == [18] and A._equals_signs("===") == []
+
+
+def test_a_line_may_deny_wherever_the_denial_pattern_matches():
+    lines = LINES + _real_equation_lines()
+    for line in lines:
+        if A._DENIED.search(line):
+            assert A._may_deny(line), line
+    assert not A._may_deny("2 + 2 = 5") and A._may_deny("Note: 2 + 2 = 4") and not A._DENIED.search("Note: 2 + 2 = 4")
+    assert A._DENIED.search("This is not right: 2 + 2 = 5") and A._may_deny("ınstead 2 + 2 = 4")
