@@ -75,3 +75,28 @@ def test_already_clean_frame_is_unchanged():
     result = normalise(frame.lazy()).collect()
     assert_frame_equal(result.drop("_repairs"), frame)
     assert result["_repairs"].to_list() == [[]]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["plain ASCII", None, "Café", "Cafe\u0301", "e\u0301\u0323", "한국어", "\u1100\u1161"],  # some change, some do not
+        ["Café", "日本語", "👩\u200d💻", None],  # every non-ASCII text already NFC: nothing for Polars to do
+        ["\u0378e\u0301", "x\U00050000", "ok \u00e9"],  # characters Python's Unicode does not know go to Polars
+    ],
+)
+def test_nfc_quick_check_agrees_with_polars(texts):
+    # _nfc normalises only what Python's quick check does not clear: the same
+    # texts as Polars normalising every row.
+    from pipeline.stages.normalise import _nfc
+
+    series = pl.Series(texts, dtype=pl.String)
+    assert_frame_equal(_nfc(series).to_frame(), series.str.normalize("NFC").to_frame())
+
+
+def test_characters_python_does_not_know_are_not_cleared():
+    from pipeline.stages.normalise import _unknown_to_python
+
+    known = pl.Series(["abc", "Café", "日本", "\U000F0001"])  # the last: private use, treated as unknown
+    assert known.str.contains(_unknown_to_python()).to_list() == [False, False, False, True]
+    assert pl.Series(["\u0378", "\U0002FFFF", "\U00050000"]).str.contains(_unknown_to_python()).all()
