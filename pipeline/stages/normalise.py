@@ -105,9 +105,33 @@ def _trimmed(column: str, text: pl.Expr) -> pl.Expr:
     return text if column == "output" else text.str.strip_chars_start()
 
 
+_NOT_IN_KEYS = r"[\s<>\[\](){}.,:;_\-/\\\"'`*#]"  # removed before comparing with the keys
+# Text made only of these characters may spell "no input": letters (the Kelvin sign
+# lowercases to "k") and the characters removed. Any other character stays in the
+# key after lowercasing, so the key is none of the keys.
+_COULD_SPELL = r"^(?:[A-Za-z\x{212A}]|" + _NOT_IN_KEYS + r")*$"
+
+
 def is_empty_input_spelling(text: pl.Expr) -> pl.Expr:
-    key = text.str.to_lowercase().str.replace_all(r"[\s<>\[\](){}.,:;_\-/\\\"'`*#]", "")
-    return key.is_in(_EMPTY_INPUT_KEYS)
+    return text.map_batches(_empty_input_spellings, return_dtype=pl.Boolean)
+
+
+def _empty_input_spellings(text: pl.Series) -> pl.Series:
+    """Whether each text spells "no input" (null where it is null). Lowercasing and
+    removing punctuation cost more than ruling out almost every text by its
+    characters, so only the texts that could spell it are lowercased."""
+    could = text.str.contains(_COULD_SPELL)
+    positions = could.fill_null(False).arg_true()
+    keys = text.gather(positions).str.to_lowercase().str.replace_all(_NOT_IN_KEYS, "")
+    return could.scatter(positions, keys.is_in(_EMPTY_INPUT_KEYS))
+
+
+def _changed(step: str, before: pl.Expr, after: pl.Expr) -> pl.Expr:
+    # Removing characters changes a text exactly when it shortens it: comparing
+    # lengths is cheaper than comparing texts. NFC may change a text and keep its length.
+    if step == "nfc":
+        return after != before
+    return after.str.len_bytes() != before.str.len_bytes()
 
 
 def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
@@ -122,7 +146,7 @@ def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
     for step, build in steps.items():
         lf = lf.with_columns(build(c).alias(f"_{step}_{c}") for c in C.FIELDS)
         for c in C.FIELDS:
-            repairs.append(pl.when(pl.col(f"_{step}_{c}") != pl.col(previous[c])).then(pl.lit(f"{step}_{c}")))
+            repairs.append(pl.when(_changed(step, pl.col(previous[c]), pl.col(f"_{step}_{c}"))).then(pl.lit(f"{step}_{c}")))
             previous[c] = f"_{step}_{c}"
     final = {c: pl.col(previous[c]) for c in C.FIELDS}
     empty_input = is_empty_input_spelling(final["input"]) & (final["input"] != "")
