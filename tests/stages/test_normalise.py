@@ -100,3 +100,24 @@ def test_characters_python_does_not_know_are_not_cleared():
     known = pl.Series(["abc", "Café", "日本", "\U000F0001"])  # the last: private use, treated as unknown
     assert known.str.contains(_unknown_to_python()).to_list() == [False, False, False, True]
     assert pl.Series(["\u0378", "\U0002FFFF", "\U00050000"]).str.contains(_unknown_to_python()).all()
+
+
+def test_could_spell_admits_every_character_that_lowercases_into_a_key():
+    # The shortcut rules a text out by one character that is neither removed nor
+    # lowercases to a letter: no character of Unicode may be wrongly ruled out.
+    from pipeline.stages.normalise import _COULD_SPELL, _NOT_IN_KEYS
+
+    chars = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    into_keys = chars.str.to_lowercase().str.contains(r"^(?:[a-z]|" + _NOT_IN_KEYS + r")*$")
+    assert into_keys.sum() > 52 + 10  # letters, punctuation and spaces (the Kelvin sign too)
+    assert not (into_keys & ~chars.str.contains(_COULD_SPELL)).any()
+
+
+def test_empty_input_spellings_agree_with_lowercasing_every_text():
+    from pipeline.stages.normalise import _EMPTY_INPUT_KEYS, _NOT_IN_KEYS, _empty_input_spellings
+
+    texts = pl.Series(["<noinput>", "N / A", "blan\u212a", "No input required.", "none of these", "Ⅻ", "7", "",
+                       None, "<no input> 1", "ＮＯＮＥ", "(empty)", ".- -..."], dtype=pl.String)
+    every = texts.str.to_lowercase().str.replace_all(_NOT_IN_KEYS, "").is_in(_EMPTY_INPUT_KEYS)
+    assert_frame_equal(_empty_input_spellings(texts).to_frame(), every.to_frame())
+    assert _empty_input_spellings(texts).sum() == 5  # some fire, some do not
