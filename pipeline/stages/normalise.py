@@ -134,6 +134,9 @@ def _changed(step: str, before: pl.Expr, after: pl.Expr) -> pl.Expr:
     return after.str.len_bytes() != before.str.len_bytes()
 
 
+_EMPTY_INPUT = "_nfc_empty_input"  # temporary; named with a prefix of the pipeline's own columns
+
+
 def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
     """Apply each repair in turn, keeping each intermediate text as a temporary column
     so that every step is computed once and compared with the step before it.
@@ -149,10 +152,12 @@ def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
             repairs.append(pl.when(_changed(step, pl.col(previous[c]), pl.col(f"_{step}_{c}"))).then(pl.lit(f"{step}_{c}")))
             previous[c] = f"_{step}_{c}"
     final = {c: pl.col(previous[c]) for c in C.FIELDS}
-    empty_input = is_empty_input_spelling(final["input"]) & (final["input"] != "")
+    # A column of its own: an expression used twice would run its Python function twice.
+    lf = lf.with_columns((is_empty_input_spelling(final["input"]) & (final["input"] != "")).alias(_EMPTY_INPUT))
+    empty_input = pl.col(_EMPTY_INPUT)
     repairs.append(pl.when(empty_input).then(pl.lit("empty_input_spelling")))
     final["input"] = pl.when(empty_input).then(pl.lit("")).otherwise(final["input"])
-    temporary = [f"_{step}_{c}" for step in steps for c in C.FIELDS]
+    temporary = [f"_{step}_{c}" for step in steps for c in C.FIELDS] + [_EMPTY_INPUT]
     if C.REPAIRS in lf.collect_schema():  # made while reading (invalid UTF-8): they come first
         repairs.insert(0, pl.col(C.REPAIRS).fill_null(pl.lit([], pl.List(pl.String))))
     return lf.with_columns(pl.concat_list(repairs).list.drop_nulls().alias(C.REPAIRS), **final).drop(temporary)
