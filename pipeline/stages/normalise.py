@@ -106,24 +106,22 @@ def _trimmed(column: str, text: pl.Expr) -> pl.Expr:
 
 
 _NOT_IN_KEYS = r"[\s<>\[\](){}.,:;_\-/\\\"'`*#]"  # removed before comparing with the keys
-# Text made only of these characters may spell "no input": letters (the Kelvin sign
-# lowercases to "k") and the characters removed. Any other character stays in the
-# key after lowercasing, so the key is none of the keys.
-_COULD_SPELL = r"^(?:[A-Za-z\x{212A}]|" + _NOT_IN_KEYS + r")*$"
+
+
+def _spelling_of(key: str) -> str:
+    """A pattern for the texts whose key (lowercased, ``_NOT_IN_KEYS`` removed) is
+    ``key``: its letters in either case (the Kelvin sign lowercases to "k"; no
+    other character lowercases to an ASCII letter alone), anything removed around them."""
+    letters = [f"[{c}{c.upper()}{chr(0x212A) if c == 'k' else ''}]" for c in key]
+    return f"{_NOT_IN_KEYS}*".join(letters)
+
+
+# One pass of one pattern instead of lowercasing and rewriting every input.
+_SPELLING = rf"^{_NOT_IN_KEYS}*(?:" + "|".join(_spelling_of(key) for key in _EMPTY_INPUT_KEYS) + rf"){_NOT_IN_KEYS}*$"
 
 
 def is_empty_input_spelling(text: pl.Expr) -> pl.Expr:
-    return text.map_batches(_empty_input_spellings, return_dtype=pl.Boolean)
-
-
-def _empty_input_spellings(text: pl.Series) -> pl.Series:
-    """Whether each text spells "no input" (null where it is null). Lowercasing and
-    removing punctuation cost more than ruling out almost every text by its
-    characters, so only the texts that could spell it are lowercased."""
-    could = text.str.contains(_COULD_SPELL)
-    positions = could.fill_null(False).arg_true()
-    keys = text.gather(positions).str.to_lowercase().str.replace_all(_NOT_IN_KEYS, "")
-    return could.scatter(positions, keys.is_in(_EMPTY_INPUT_KEYS))
+    return text.str.contains(_SPELLING)
 
 
 def _changed(step: str, before: pl.Expr, after: pl.Expr) -> pl.Expr:
@@ -132,9 +130,6 @@ def _changed(step: str, before: pl.Expr, after: pl.Expr) -> pl.Expr:
     if step == "nfc":
         return after != before
     return after.str.len_bytes() != before.str.len_bytes()
-
-
-_EMPTY_INPUT = "_nfc_empty_input"  # temporary; named with a prefix of the pipeline's own columns
 
 
 def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
@@ -152,12 +147,10 @@ def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
             repairs.append(pl.when(_changed(step, pl.col(previous[c]), pl.col(f"_{step}_{c}"))).then(pl.lit(f"{step}_{c}")))
             previous[c] = f"_{step}_{c}"
     final = {c: pl.col(previous[c]) for c in C.FIELDS}
-    # A column of its own: an expression used twice would run its Python function twice.
-    lf = lf.with_columns((is_empty_input_spelling(final["input"]) & (final["input"] != "")).alias(_EMPTY_INPUT))
-    empty_input = pl.col(_EMPTY_INPUT)
+    empty_input = is_empty_input_spelling(final["input"]) & (final["input"] != "")
     repairs.append(pl.when(empty_input).then(pl.lit("empty_input_spelling")))
     final["input"] = pl.when(empty_input).then(pl.lit("")).otherwise(final["input"])
-    temporary = [f"_{step}_{c}" for step in steps for c in C.FIELDS] + [_EMPTY_INPUT]
+    temporary = [f"_{step}_{c}" for step in steps for c in C.FIELDS]
     if C.REPAIRS in lf.collect_schema():  # made while reading (invalid UTF-8): they come first
         repairs.insert(0, pl.col(C.REPAIRS).fill_null(pl.lit([], pl.List(pl.String))))
     return lf.with_columns(pl.concat_list(repairs).list.drop_nulls().alias(C.REPAIRS), **final).drop(temporary)

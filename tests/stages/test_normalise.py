@@ -102,22 +102,27 @@ def test_characters_python_does_not_know_are_not_cleared():
     assert pl.Series(["\u0378", "\U0002FFFF", "\U00050000"]).str.contains(_unknown_to_python()).all()
 
 
-def test_could_spell_admits_every_character_that_lowercases_into_a_key():
-    # The shortcut rules a text out by one character that is neither removed nor
-    # lowercases to a letter: no character of Unicode may be wrongly ruled out.
-    from pipeline.stages.normalise import _COULD_SPELL, _NOT_IN_KEYS
+@pytest.mark.parametrize("around", [("", "a"), ("n", "ne"), ("bla", "k"), ("blan", ""), ("noinpu", ""), ("n", "a")])
+def test_empty_input_pattern_agrees_with_lowercasing_for_every_character(around):
+    # The pattern stands for "lowercase, remove punctuation and spaces, look the key
+    # up": every character of Unicode, in place of a letter of a key and beside one.
+    from pipeline.stages.normalise import _EMPTY_INPUT_KEYS, _NOT_IN_KEYS, is_empty_input_spelling
 
-    chars = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
-    into_keys = chars.str.to_lowercase().str.contains(r"^(?:[a-z]|" + _NOT_IN_KEYS + r")*$")
-    assert into_keys.sum() > 52 + 10  # letters, punctuation and spaces (the Kelvin sign too)
-    assert not (into_keys & ~chars.str.contains(_COULD_SPELL)).any()
+    before, after = around
+    texts = pl.Series([before + chr(c) + after for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    reference = texts.str.to_lowercase().str.replace_all(_NOT_IN_KEYS, "").is_in(_EMPTY_INPUT_KEYS)
+    assert reference.any()
+    assert_frame_equal(texts.to_frame().select(is_empty_input_spelling(pl.col("")).alias("x")),
+                       reference.alias("x").to_frame())
 
 
 def test_empty_input_spellings_agree_with_lowercasing_every_text():
-    from pipeline.stages.normalise import _EMPTY_INPUT_KEYS, _NOT_IN_KEYS, _empty_input_spellings
+    from pipeline.stages.normalise import _EMPTY_INPUT_KEYS, _NOT_IN_KEYS, is_empty_input_spelling
 
-    texts = pl.Series(["<noinput>", "N / A", "blan\u212a", "No input required.", "none of these", "Ⅻ", "7", "",
-                       None, "<no input> 1", "ＮＯＮＥ", "(empty)", ".- -..."], dtype=pl.String)
+    texts = pl.Series("t", ["<noinput>", "N / A", "blan\u212a", "No input required.", "none of these", "Ⅻ", "7", "",
+                            None, "<no input> 1", "ＮＯＮＥ", "(empty)", ".- -...", "noinpu\u017ft", "  N o I n P u T  "],
+                      dtype=pl.String)
     every = texts.str.to_lowercase().str.replace_all(_NOT_IN_KEYS, "").is_in(_EMPTY_INPUT_KEYS)
-    assert_frame_equal(_empty_input_spellings(texts).to_frame(), every.to_frame())
-    assert _empty_input_spellings(texts).sum() == 5  # some fire, some do not
+    found = texts.to_frame().select(is_empty_input_spelling(pl.col("t")))
+    assert_frame_equal(found, every.to_frame())
+    assert found["t"].sum() == 6  # some fire, some do not
