@@ -20,8 +20,9 @@ from ``json.loads``, and the pattern keeps each of them out of the plain lines:
 - a key spelled with escapes, an extra key: only the three plain names;
 - a control character, a BOM or other whitespace Python strips: none.
 
-Anything else Polars refuses (an invalid escape) fails the whole batch, which is
-then read line by line (``parse_plain`` returns None).
+A plain line is valid JSON by its pattern (strings hold only valid escapes and
+no control character), so Polars should never refuse one; should it all the
+same, the whole batch is read line by line (``parse_plain`` returns None).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import polars as pl
 from pipeline import columns as C
 
 _SPACE = r"[ \t]*"  # JSON whitespace within a line (no "\r" but a final one)
-_STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
+_STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'  # JSON's escapes only
 _VALUE = rf"(?:{_STRING}|null)"
 _SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F]"
 
