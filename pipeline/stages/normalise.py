@@ -144,7 +144,8 @@ def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
     for step, build in steps.items():
         lf = lf.with_columns(build(c).alias(f"_{step}_{c}") for c in C.FIELDS)
         for c in C.FIELDS:
-            repairs.append(pl.when(_changed(step, pl.col(previous[c]), pl.col(f"_{step}_{c}"))).then(pl.lit(f"{step}_{c}")))
+            changed = _changed(step, pl.col(previous[c]), pl.col(f"_{step}_{c}"))
+            repairs.append(pl.when(changed).then(pl.lit(f"{step}_{c}")))
             previous[c] = f"_{step}_{c}"
     final = {c: pl.col(previous[c]) for c in C.FIELDS}
     empty_input = is_empty_input_spelling(final["input"]) & (final["input"] != "")

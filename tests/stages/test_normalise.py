@@ -80,7 +80,8 @@ def test_already_clean_frame_is_unchanged():
 @pytest.mark.parametrize(
     "texts",
     [
-        ["plain ASCII", None, "Café", "Cafe\u0301", "e\u0301\u0323", "한국어", "\u1100\u1161"],  # some change, some do not
+        # some change, some do not
+        ["plain ASCII", None, "Café", "Cafe\u0301", "e\u0301\u0323", "한국어", "\u1100\u1161"],
         ["Café", "日本語", "👩\u200d💻", None],  # every non-ASCII text already NFC: nothing for Polars to do
         ["\u0378e\u0301", "x\U00050000", "ok \u00e9"],  # characters Python's Unicode does not know go to Polars
     ],
@@ -119,9 +120,9 @@ def test_empty_input_pattern_agrees_with_lowercasing_for_every_character(around)
 def test_empty_input_spellings_agree_with_lowercasing_every_text():
     from pipeline.stages.normalise import _EMPTY_INPUT_KEYS, _NOT_IN_KEYS, is_empty_input_spelling
 
-    texts = pl.Series("t", ["<noinput>", "N / A", "blan\u212a", "No input required.", "none of these", "Ⅻ", "7", "",
-                            None, "<no input> 1", "ＮＯＮＥ", "(empty)", ".- -...", "noinpu\u017ft", "  N o I n P u T  "],
-                      dtype=pl.String)
+    texts = pl.Series("t", ["<noinput>", "N / A", "blan\u212a", "No input required.", "none of these", "Ⅻ", "7",
+                            "", None, "<no input> 1", "ＮＯＮＥ", "(empty)", ".- -...", "noinpu\u017ft",
+                            "  N o I n P u T  "], dtype=pl.String)
     every = texts.str.to_lowercase().str.replace_all(_NOT_IN_KEYS, "").is_in(_EMPTY_INPUT_KEYS)
     found = texts.to_frame().select(is_empty_input_spelling(pl.col("t")))
     assert_frame_equal(found, every.to_frame())
