@@ -4,6 +4,10 @@ records that carry their lineage.
 Nothing is judged here beyond "did it parse": a JSONL line that is not JSON still
 becomes a record (with its parse error) so that validate can quarantine it, and
 rows in always equals clean + rejected + quarantined.
+
+A JSON Lines file read in batches (``record_batches`` with a size) comes as
+``LineBatch``es: the batch's plain lines parsed by Polars at once
+(``plain_lines``), every other line read as a record, as before.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import io
 import json
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.stages import recover
+from pipeline.stages import plain_lines, recover
 from pipeline.stages.sources import resolve_sources
 
 SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet", ".csv")
@@ -182,16 +187,35 @@ def _needs_recoding(path: Path) -> bool:
     return recover.as_utf8(head) != head
 
 
+_BLOCK = 1 << 20  # bytes read at a time
+
+
 def _lines_of(path: Path) -> Iterator[bytes]:
     """The file's lines without their "\\n", read as they are needed: the same pieces
-    as ``data.split(b"\\n")`` without the whole file in memory."""
+    as ``data.split(b"\\n")`` (less a last empty one) without the whole file in
+    memory. Split a block at a time: cheaper than reading a line at a time."""
     with path.open("rb") as handle:
-        for line in handle:
-            yield line[:-1] if line.endswith(b"\n") else line
+        pending: list[bytes] = []  # the start of a line that goes on in the next block
+        while block := handle.read(_BLOCK):
+            lines = block.split(b"\n")
+            if len(lines) == 1:
+                pending.append(block)
+                continue
+            lines[0] = b"".join([*pending, lines[0]])
+            pending = [lines.pop()]
+            yield from lines
+        last = b"".join(pending)
+        if last:
+            yield last
 
 
 def _read_json_lines(source: str, lines: Iterable[bytes]) -> Iterator[RawRecord]:
-    for index, line in enumerate(lines):
+    yield from _json_line_records(source, enumerate(lines))
+
+
+def _json_line_records(source: str, numbered: Iterable[tuple[int, bytes]]) -> Iterator[RawRecord]:
+    """The records of (line number, line) pairs; blank lines are not records."""
+    for index, line in numbered:
         raw, replaced = recover.decode(line)
         raw = raw.removesuffix("\r")
         text = raw.strip().lstrip("\ufeff")
@@ -204,6 +228,88 @@ def _read_json_lines(source: str, lines: Iterable[bytes]) -> Iterator[RawRecord]
             yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {error}")
         except RecursionError:
             yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {recover.TOO_DEEP}")
+
+
+def _is_record_line(line: bytes) -> bool:
+    """Whether a line is a record (not blank), by the test ``_json_line_records``
+    makes, without decoding the common line that starts an object."""
+    return line.startswith(b"{") or any(True for _ in _json_line_records("", [(0, line)]))
+
+
+class LineBatch(Sequence[RawRecord]):
+    """A batch of JSON Lines records whose plain lines Polars parsed at once
+    (``plain_lines``): ``plain`` holds their three fields, a row per plain line in
+    order; every other line was read as a ``RawRecord`` (``others``, by position).
+
+    It is still a sequence of ``RawRecord``: a stage that wants the records one by
+    one (another shape than Alpaca, a refresh) reads each line as before.
+    """
+
+    def __init__(self, source: str, numbers: list[int], lines: list[bytes], is_plain: list[bool],
+                 plain: pl.DataFrame, others: dict[int, RawRecord]) -> None:
+        self.source, self.numbers, self.lines = source, numbers, lines  # line numbers, and the lines
+        self.is_plain, self.plain, self.others = is_plain, plain, others
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return self.records[position]
+        position = range(len(self.lines))[position]  # negative positions count from the end
+        return self.others.get(position) or self.record_at(position)
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        return iter(self.records)
+
+    def record_at(self, position: int) -> RawRecord:
+        """The record of one line, read as ``_json_line_records`` reads it."""
+        return next(_json_line_records(self.source, [(self.numbers[position], self.lines[position])]))
+
+    @cached_property
+    def records(self) -> list[RawRecord]:
+        return list(_json_line_records(self.source, zip(self.numbers, self.lines)))
+
+    def keys(self) -> list[str]:
+        """Every key the records use, in order of first appearance (``shapes.keys_of``):
+        a plain line holds the three fields, so only the first one counts."""
+        first_plain = next((position for position, plain in enumerate(self.is_plain) if plain), None)
+        wanted = sorted([*self.others, *([] if first_plain is None else [first_plain])])
+        seen: dict[str, None] = {}
+        for position in wanted:
+            value = self[position].value
+            if isinstance(value, dict):
+                seen.update(dict.fromkeys(value))
+        return list(seen)
+
+
+def _json_line_batches(source: str, path: Path, size: int) -> Iterator[list[RawRecord] | LineBatch]:
+    """The records of a plain JSON Lines file, ``size`` at a time, each batch a
+    ``LineBatch`` (or, where Polars refused one of its plain lines, a list of
+    records read line by line)."""
+    # Line numbers and lines in two lists: a list of (number, line) pairs would hold
+    # a tuple per line for the garbage collector to walk again and again.
+    numbers: list[int] = []
+    lines: list[bytes] = []
+    for index, line in enumerate(_lines_of(path)):
+        if _is_record_line(line):
+            numbers.append(index)
+            lines.append(line)
+            if len(lines) == size:
+                yield _line_batch(source, numbers, lines)
+                numbers, lines = [], []
+    if lines:
+        yield _line_batch(source, numbers, lines)
+
+
+def _line_batch(source: str, numbers: list[int], lines: list[bytes]) -> list[RawRecord] | LineBatch:
+    is_plain = plain_lines.plain_mask(lines)
+    plain = plain_lines.parse_plain([line for line, ok in zip(lines, is_plain) if ok]) if any(is_plain) else None
+    if plain is None:
+        return list(_json_line_records(source, zip(numbers, lines)))
+    others = {position: next(_json_line_records(source, [(numbers[position], lines[position])]))
+              for position, ok in enumerate(is_plain) if not ok}
+    return LineBatch(source, numbers, lines, is_plain, plain, others)
 
 
 def _read_parquet(path: Path | io.BytesIO) -> pl.DataFrame:
@@ -298,6 +404,14 @@ def record_batches(sources: list[str], size: int | None,
     (all of a source at once when None); a batch never mixes two sources."""
     for number, source in enumerate(sources, start=1):
         say(f"  reading {source} ({number}/{len(sources)})")
+        if size is not None and _is_plain_json_lines(source):
+            try:
+                yield from _json_line_batches(source, Path(source), size)
+            except PermissionError:
+                raise InputError(f"cannot read {source}: permission denied") from None
+            except OSError as error:
+                raise InputError(f"cannot read {source}: {error.strerror or error}") from None
+            continue
         batch: list[RawRecord] = []
         try:
             for record in read_source(source):
@@ -314,6 +428,17 @@ def record_batches(sources: list[str], size: int | None,
             batch.append(RawRecord(source, 0, None, raw, str(error)))
         if batch:
             yield batch
+
+
+def _is_plain_json_lines(source: str) -> bool:
+    """A JSON Lines file that ``read_source`` streams as it is (not compressed, not UTF-16)."""
+    path = Path(source)
+    if source.startswith(HUB_PREFIX) or path.is_dir() or file_format(path) not in ((".jsonl", None), (".ndjson", None)):
+        return False
+    try:
+        return not _needs_recoding(path)
+    except OSError:
+        return False  # read_source says what is wrong
 
 
 def _first_line(error: Exception) -> str:

@@ -6,6 +6,9 @@ Each repair is one named expression; a row lists the repairs that changed it in
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -49,11 +52,46 @@ _EMPTY_INPUT_KEYS = [
 
 
 def _nfc(text: pl.Series) -> pl.Series:
-    """NFC, paid for only by the rows that hold non-ASCII text (ASCII is always NFC)."""
-    needs = text.str.contains(r"[^\x00-\x7F]").fill_null(False)
-    if not needs.any():
+    """NFC, paid for only by the rows it changes.
+
+    ASCII is always NFC. Polars' ``str.normalize`` costs ~50 ns a byte even on text
+    that is already NFC (it has no quick check), and long non-ASCII texts are
+    common; Python's quick check (``unicodedata.is_normalized``) clears most of
+    them at a fraction of that. It answers by Python's Unicode version, which may
+    be older than Polars': a text it clears that holds a character Python does not
+    know still goes to Polars. For the rest the answers agree by Unicode's
+    normalization stability policy (a text of assigned characters that is NFC
+    stays NFC in every later version).
+    """
+    non_ascii = (text.str.len_bytes() != text.str.len_chars()).fill_null(False)
+    if not non_ascii.any():
         return text
-    return text.scatter(needs.arg_true(), text.filter(needs).str.normalize("NFC"))
+    candidates = text.filter(non_ascii)
+    cleared = pl.Series([unicodedata.is_normalized("NFC", value) for value in candidates.to_list()], dtype=pl.Boolean)
+    cleared &= ~candidates.str.contains(_unknown_to_python())
+    if cleared.all():
+        return text
+    positions = non_ascii.arg_true().filter(~cleared)
+    return text.scatter(positions, text.gather(positions).str.normalize("NFC"))
+
+
+@lru_cache(maxsize=1)
+def _unknown_to_python() -> str:
+    """A regex class holding every code point unassigned in Python's Unicode
+    database (and some assigned ones: the class may be wider, never narrower).
+    Only planes 0 to 3 and 14 are looked up (a tenth of a second, once); the others
+    (unassigned as a whole, or private use) are in the class whole."""
+    looked_up = [*range(0x40000), *range(0xE0000, 0xE1000)]
+    ranges: list[list[int]] = []
+    for cp, category in zip(looked_up, map(unicodedata.category, map(chr, looked_up))):
+        if category != "Cn":
+            continue
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    ranges += [[0x40000, 0xDFFFF], [0xE1000, sys.maxunicode]]
+    return "[" + "".join(f"\\x{{{first:X}}}-\\x{{{last:X}}}" for first, last in ranges) + "]"
 
 
 def _without_invisible(text: pl.Expr) -> pl.Expr:
@@ -67,9 +105,31 @@ def _trimmed(column: str, text: pl.Expr) -> pl.Expr:
     return text if column == "output" else text.str.strip_chars_start()
 
 
+_NOT_IN_KEYS = r"[\s<>\[\](){}.,:;_\-/\\\"'`*#]"  # removed before comparing with the keys
+
+
+def _spelling_of(key: str) -> str:
+    """A pattern for the texts whose key (lowercased, ``_NOT_IN_KEYS`` removed) is
+    ``key``: its letters in either case (the Kelvin sign lowercases to "k"; no
+    other character lowercases to an ASCII letter alone), anything removed around them."""
+    letters = [f"[{c}{c.upper()}{chr(0x212A) if c == 'k' else ''}]" for c in key]
+    return f"{_NOT_IN_KEYS}*".join(letters)
+
+
+# One pass of one pattern instead of lowercasing and rewriting every input.
+_SPELLING = rf"^{_NOT_IN_KEYS}*(?:" + "|".join(_spelling_of(key) for key in _EMPTY_INPUT_KEYS) + rf"){_NOT_IN_KEYS}*$"
+
+
 def is_empty_input_spelling(text: pl.Expr) -> pl.Expr:
-    key = text.str.to_lowercase().str.replace_all(r"[\s<>\[\](){}.,:;_\-/\\\"'`*#]", "")
-    return key.is_in(_EMPTY_INPUT_KEYS)
+    return text.str.contains(_SPELLING)
+
+
+def _changed(step: str, before: pl.Expr, after: pl.Expr) -> pl.Expr:
+    # Removing characters changes a text exactly when it shortens it: comparing
+    # lengths is cheaper than comparing texts. NFC may change a text and keep its length.
+    if step == "nfc":
+        return after != before
+    return after.str.len_bytes() != before.str.len_bytes()
 
 
 def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
@@ -84,7 +144,8 @@ def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
     for step, build in steps.items():
         lf = lf.with_columns(build(c).alias(f"_{step}_{c}") for c in C.FIELDS)
         for c in C.FIELDS:
-            repairs.append(pl.when(pl.col(f"_{step}_{c}") != pl.col(previous[c])).then(pl.lit(f"{step}_{c}")))
+            changed = _changed(step, pl.col(previous[c]), pl.col(f"_{step}_{c}"))
+            repairs.append(pl.when(changed).then(pl.lit(f"{step}_{c}")))
             previous[c] = f"_{step}_{c}"
     final = {c: pl.col(previous[c]) for c in C.FIELDS}
     empty_input = is_empty_input_spelling(final["input"]) & (final["input"] != "")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from pipeline.errors import InputError
-from pipeline.stages.load import RawRecord, file_format
+from pipeline.stages.load import LineBatch, RawRecord, file_format
 
 MAPPABLE = ("instruction", "input", "output", "system")
 SYSTEM = "system"
@@ -120,6 +120,8 @@ class SourceShape:
 
 def keys_of(records: Iterable[RawRecord]) -> list[str]:
     """Every key the source's JSON-object records use, in order of first appearance."""
+    if isinstance(records, LineBatch):
+        return records.keys()  # without reading every line
     seen: dict[str, None] = {}
     for record in records:
         value = record.value

@@ -2,6 +2,10 @@
 
 Good records become rows of a Polars frame with lineage; bad ones become
 quarantine rows holding the raw text and an error that names the field.
+
+The pydantic model is the definition. A ``LineBatch`` is checked a column at a
+time: its plain lines that surely pass the model become rows at once, and every
+other record goes through ``check`` (the model) one by one.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pipeline import columns as C
 from pipeline.report.examples import clip
 from pipeline.report.model import QuarantineFacts
 from pipeline.stages.fields import ExtraFieldTypes, encodable, value_problem
-from pipeline.stages.load import RawRecord
+from pipeline.stages.load import LineBatch, RawRecord
 
 QUARANTINE_SCHEMA = {C.SOURCE: pl.String, C.ROW: pl.Int64, C.RAW: pl.String, C.ERROR: pl.String}
 CORE_SCHEMA = {"instruction": pl.String, "input": pl.String, "output": pl.String}
@@ -118,6 +122,10 @@ def validate(records: list[RawRecord], extras: ExtraFieldTypes | None = None,
     published rows); without it, the types are this call's own. ``first_order``
     is the load order of ``records[0]`` (a later batch of a streamed run)."""
     extras = ExtraFieldTypes() if extras is None else extras
+    if isinstance(records, LineBatch):
+        checked = _validate_line_batch(records, first_order)
+        if checked is not None:
+            return checked
     valid: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
     for order, record in enumerate(records, start=first_order):
@@ -130,6 +138,53 @@ def validate(records: list[RawRecord], extras: ExtraFieldTypes | None = None,
         else:
             quarantined.append({C.SOURCE: record.source, C.ROW: record.row, C.RAW: _raw_text(record), C.ERROR: error})
     return _frame(valid).lazy(), pl.DataFrame(quarantined, schema=QUARANTINE_SCHEMA)
+
+
+# A plain line (``plain_lines``) whose instruction holds a printable ASCII character
+# other than a space (so it is not blank) and whose output is not null passes
+# ``check``: it is a flat record of the three fields, strings or a null input.
+# Every other record goes through ``check`` itself.
+_PASSES_CHECK = (pl.col("instruction").str.contains("[!-~]") & pl.col("output").is_not_null()).fill_null(False)
+
+
+def _validate_line_batch(batch: LineBatch, first_order: int) -> tuple[pl.LazyFrame, pl.DataFrame] | None:
+    """``validate`` for a batch of JSON Lines whose plain lines Polars parsed: the
+    same rows and quarantine, ``check`` run only on the lines that are not plain
+    or that may fail it. None where a valid record holds more than the three
+    fields (their types are judged record by record, in ``validate``) or a repair."""
+    plain_positions = pl.Series([p for p, plain in enumerate(batch.is_plain) if plain], dtype=pl.Int64)
+    passes = batch.plain.select(_PASSES_CHECK).to_series()
+    to_check = sorted([*batch.others, *plain_positions.filter(~passes).to_list()])
+    checked: dict[int, dict[str, Any]] = {}
+    quarantined: list[dict[str, Any]] = []
+    for position in to_check:
+        record = batch[position]
+        # No extra field types: a record with extra fields leaves this path before any is admitted.
+        row, error = check(record)
+        if error is not None:
+            quarantined.append({C.SOURCE: record.source, C.ROW: record.row, C.RAW: _raw_text(record), C.ERROR: error})
+        elif row.keys() != _CORE or record.repairs:
+            return None
+        else:
+            checked[position] = row
+    rows = batch.plain.with_columns(_position=plain_positions).filter(passes)
+    if checked:
+        rows = pl.concat([rows, pl.DataFrame({**{f: [row[f] for row in checked.values()] for f in C.FIELDS},
+                                              "_position": list(checked)}, schema=rows.schema)]).sort("_position")
+    quarantine = pl.DataFrame(quarantined, schema=QUARANTINE_SCHEMA)
+    if rows.is_empty():
+        return _frame([]).lazy(), quarantine
+    # The columns in the order ``_frame`` gives them: the first valid record's keys.
+    first = rows["_position"][0]
+    fields = list(checked.get(first) or check(batch[first])[0])
+    line_numbers = pl.Series(batch.numbers, dtype=pl.Int64)
+    valid = rows.select(
+        *(pl.col(f).fill_null("") if f == "input" else pl.col(f) for f in fields),
+        pl.lit(batch.source, pl.String).alias(C.SOURCE),
+        line_numbers.gather(rows["_position"]).alias(C.ROW),
+        (pl.col("_position") + first_order).alias(C.ORDER),
+    )
+    return valid.lazy(), quarantine
 
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -115,3 +115,15 @@ def test_hub_dataset_unreachable_is_one_line_exit_2(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("curate: error: cannot load hf:someone/no-such-dataset")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("block", [1, 3, 64, 1 << 20])
+@pytest.mark.parametrize("data", [b"", b"\n", b"a", b"a\n", b"ab\ncd", b"ab\n\ncd\n", b"\n\nx" * 50, b"long" * 100 + b"\nz"])
+def test_lines_are_the_pieces_split_gives_whatever_the_block_size(tmp_path, monkeypatch, block, data):
+    from pipeline.stages import load
+
+    monkeypatch.setattr(load, "_BLOCK", block)
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(data)
+    pieces = data.split(b"\n")
+    assert list(load._lines_of(path)) == (pieces[:-1] if pieces[-1] == b"" else pieces)

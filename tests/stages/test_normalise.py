@@ -75,3 +75,55 @@ def test_already_clean_frame_is_unchanged():
     result = normalise(frame.lazy()).collect()
     assert_frame_equal(result.drop("_repairs"), frame)
     assert result["_repairs"].to_list() == [[]]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        # some change, some do not
+        ["plain ASCII", None, "Café", "Cafe\u0301", "e\u0301\u0323", "한국어", "\u1100\u1161"],
+        ["Café", "日本語", "👩\u200d💻", None],  # every non-ASCII text already NFC: nothing for Polars to do
+        ["\u0378e\u0301", "x\U00050000", "ok \u00e9"],  # characters Python's Unicode does not know go to Polars
+    ],
+)
+def test_nfc_quick_check_agrees_with_polars(texts):
+    # _nfc normalises only what Python's quick check does not clear: the same
+    # texts as Polars normalising every row.
+    from pipeline.stages.normalise import _nfc
+
+    series = pl.Series(texts, dtype=pl.String)
+    assert_frame_equal(_nfc(series).to_frame(), series.str.normalize("NFC").to_frame())
+
+
+def test_characters_python_does_not_know_are_not_cleared():
+    from pipeline.stages.normalise import _unknown_to_python
+
+    known = pl.Series(["abc", "Café", "日本", "\U000F0001"])  # the last: private use, treated as unknown
+    assert known.str.contains(_unknown_to_python()).to_list() == [False, False, False, True]
+    assert pl.Series(["\u0378", "\U0002FFFF", "\U00050000"]).str.contains(_unknown_to_python()).all()
+
+
+@pytest.mark.parametrize("around", [("", "a"), ("n", "ne"), ("bla", "k"), ("blan", ""), ("noinpu", ""), ("n", "a")])
+def test_empty_input_pattern_agrees_with_lowercasing_for_every_character(around):
+    # The pattern stands for "lowercase, remove punctuation and spaces, look the key
+    # up": every character of Unicode, in place of a letter of a key and beside one.
+    from pipeline.stages.normalise import _EMPTY_INPUT_KEYS, _NOT_IN_KEYS, is_empty_input_spelling
+
+    before, after = around
+    texts = pl.Series([before + chr(c) + after for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    reference = texts.str.to_lowercase().str.replace_all(_NOT_IN_KEYS, "").is_in(_EMPTY_INPUT_KEYS)
+    assert reference.any()
+    assert_frame_equal(texts.to_frame().select(is_empty_input_spelling(pl.col("")).alias("x")),
+                       reference.alias("x").to_frame())
+
+
+def test_empty_input_spellings_agree_with_lowercasing_every_text():
+    from pipeline.stages.normalise import _EMPTY_INPUT_KEYS, _NOT_IN_KEYS, is_empty_input_spelling
+
+    texts = pl.Series("t", ["<noinput>", "N / A", "blan\u212a", "No input required.", "none of these", "Ⅻ", "7",
+                            "", None, "<no input> 1", "ＮＯＮＥ", "(empty)", ".- -...", "noinpu\u017ft",
+                            "  N o I n P u T  "], dtype=pl.String)
+    every = texts.str.to_lowercase().str.replace_all(_NOT_IN_KEYS, "").is_in(_EMPTY_INPUT_KEYS)
+    found = texts.to_frame().select(is_empty_input_spelling(pl.col("t")))
+    assert_frame_equal(found, every.to_frame())
+    assert found["t"].sum() == 6  # some fire, some do not
