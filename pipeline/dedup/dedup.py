@@ -462,11 +462,44 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
 
 
 @dataclass(frozen=True)
+class _Answers:
+    """Pairs of rows already verified and whether each is a near duplicate. A
+    pair's answer (``verify``) depends only on its two rows' texts, the config and
+    the boilerplate words, so a pair near dedup verified is never verified again
+    when survivors are chosen."""
+
+    keys: np.ndarray  # _pair_keys of the pairs, sorted
+    near: np.ndarray  # in the same order
+
+    @staticmethod
+    def of(a: np.ndarray, b: np.ndarray, near: np.ndarray) -> "_Answers":
+        keys = _pair_keys(a, b)
+        order = np.argsort(keys)
+        return _Answers(keys[order], near[order])
+
+    def lookup(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(whether each pair (a[i], b[i]) was verified, its answer where it was)."""
+        if len(self.keys) == 0:
+            return np.zeros(len(a), dtype=bool), np.zeros(len(a), dtype=bool)
+        keys = _pair_keys(a, b)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = self.keys[at] == keys
+        return found, found & self.near[at]
+
+
+def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One int64 per unordered pair of rows (rows below 2^31)."""
+    return (np.minimum(a, b).astype(np.int64) << 32) | np.maximum(a, b).astype(np.int64)
+
+
+@dataclass(frozen=True)
 class _Known:
-    """Rows already tokenised: ``tokenised`` record i is row ``rows[i]``."""
+    """Rows already tokenised: ``tokenised`` record i is row ``rows[i]`` (None, and
+    no rows, when near dedup could not hold them); ``answers``: the pairs it verified."""
 
     tokenised: Tokenised | None
     rows: np.ndarray
+    answers: _Answers | None = None
 
 
 def _best_pair_of_each_row(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
@@ -478,9 +511,10 @@ def _best_pair_of_each_row(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -
 
 
 def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None = None,
-                clusters: UnionFind | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series], _Known | None]:
-    """``near_pairs``, and the rows of candidate pairs (indices into ``rows``) tokenised
-    (None when there were too many to hold at once).
+                clusters: UnionFind | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series], _Known]:
+    """``near_pairs``, and what it knows: the rows of candidate pairs (indices into
+    ``rows``) tokenised (unless there were too many to hold at once), and the
+    answer of every pair it verified (rows of ``frame``).
 
     With ``clusters`` (over the rows of ``frame``), verified pairs are joined in it
     as they are found, and a candidate whose rows are already in one cluster is not
@@ -513,7 +547,7 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
     a, b, estimate = a[plausible], b[plausible], estimate[plausible]
     common = sampled_boilerplate(frame, config)
     involved = minhash.sorted_unique(np.r_[a, b])
-    known = None
+    known = _Known(None, np.empty(0, dtype=np.int64))
     if everyone is not None or len(involved) <= VERIFY_ROWS:
         tokenised = everyone.take(involved) if everyone is not None else tokenise(_Gathered(frame, involved), config)
         known = _Known(tokenised, involved)
@@ -546,9 +580,10 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
             clusters.union_pairs(row_of(a[found]), row_of(b[found]))
         checked.append(step)
     keep = minhash.sorted_unique(np.concatenate(checked))
+    answers = _Answers.of(row_of(a[keep]), row_of(b[keep]), near[keep])
     keep = keep[near[keep]]
     pairs = pl.DataFrame({"a": a[keep], "b": b[keep], "similarity": similarity[keep]})
-    return pairs, common, known
+    return pairs, common, _Known(known.tokenised, known.rows, answers)
 
 
 VERIFY_ROWS = 50_000  # rows whose texts, words and shingles exist at once while pairs are verified
@@ -603,7 +638,7 @@ def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) 
 
 def _cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig
                    ) -> tuple[np.ndarray, dict | None, _Known | None]:
-    """``cluster_roots``, and the rows near dedup tokenised (None when it did not run)."""
+    """``cluster_roots``, and what near dedup knows of the rows (None when it did not run)."""
     clusters = UnionFind(frame.height)
     known = None
     common = None
@@ -618,9 +653,8 @@ def _cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig
             representatives = np.sort(first.to_numpy()).astype(np.int64)
         else:
             representatives = np.arange(frame.height, dtype=np.int64)
-        _, common, tokenised = _near_pairs(frame.select(C.FIELDS), config, representatives, clusters)
-        if tokenised is not None:
-            known = _Known(tokenised.tokenised, representatives[tokenised.rows])
+        _, common, found = _near_pairs(frame.select(C.FIELDS), config, representatives, clusters)
+        known = _Known(found.tokenised, representatives[found.rows], found.answers)
     return clusters.roots(), common, known
 
 
@@ -630,7 +664,8 @@ MAX_ROUNDS = 100  # survivor rounds per cluster; rows still unassigned after the
 class _NearCheck:
     """Whether rows of ``texts`` are near duplicates of each other (``verify``).
 
-    The rows ``rows`` are tokenised once, when first asked about (reusing
+    A pair near dedup already verified (``known.answers``) keeps its answer. The
+    rows ``rows`` are tokenised once, when first asked about (reusing
     ``known``: rows near dedup tokenised, or with ``same_as`` a row of the same
     content, which has the same words), and every later check (each survivor
     round, the near answers) reads the same values. When that would mean
@@ -662,6 +697,19 @@ class _NearCheck:
         return Tokenised.stack(parts)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether each (a[i], b[i]) is a near duplicate: the answer near dedup gave
+        where it verified the pair (or one of the same contents), else ``verify``."""
+        answers = self.known.answers if self.known is not None else None
+        if answers is None:
+            return self._checked(a, b)
+        source = (lambda rows: rows) if self.same_as is None else (lambda rows: self.same_as[rows])
+        found, near = answers.lookup(source(a), source(b))
+        unknown = np.flatnonzero(~found)
+        if len(unknown):
+            near[unknown] = self._checked(a[unknown], b[unknown])
+        return near
+
+    def _checked(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if not self.planned:
             self.tokenised, self.planned = self._tokenise(), True
         if self.tokenised is None:

@@ -216,11 +216,15 @@ class FieldWords:
     @staticmethod
     def stack(parts: list["FieldWords"]) -> "FieldWords":
         """The records of every part, one part after the other, coded with one vocabulary."""
-        vocabulary = pl.concat([part.vocabulary for part in parts]).unique(maintain_order=True)
+        # One dictionary encoding of every part's vocabulary: the words in order of
+        # first appearance, and each part's codes in it (a cast to an Enum of the
+        # whole vocabulary, per part, cost several times more).
+        recodes, vocabulary = _codes(pl.concat([part.vocabulary for part in parts]))
         hashes = np.empty(vocabulary.len(), dtype=_U64)
-        recoded = []
+        recoded, first = [], 0
         for part in parts:
-            recode = part.vocabulary.cast(pl.Enum(vocabulary)).to_physical().to_numpy().astype(np.uint32)
+            recode = recodes[first : first + part.vocabulary.len()]
+            first += part.vocabulary.len()
             hashes[recode] = part.hashes
             # The first part's words come first in the vocabulary: its codes (and sets) stay as they are.
             same = np.array_equal(recode, np.arange(len(recode)))

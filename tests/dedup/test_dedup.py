@@ -390,6 +390,43 @@ def test_survivors_are_the_same_with_the_rows_near_dedup_tokenised_or_tokenised_
     assert reused.equals(fresh)
 
 
+def test_survivor_checks_reuse_the_answers_near_dedup_gave(monkeypatch):
+    """Pairs near dedup verified are not verified again when survivors are chosen,
+    and the marks are those of verifying every pair (answers dropped)."""
+    from dataclasses import replace
+
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1500, seed=9)
+    frame = prepared(*[(r["instruction"], r["input"], r["output"]) for r in records])
+    config = Config()
+    keys = D.duplicate_keys(frame)
+    rank = D.best_first_rank(frame, config)
+    roots, common, known = D._cluster_roots(frame, keys, config.dedup)
+    assert known.answers.near.any() and not known.answers.near.all()
+    verified = []
+    real_verify = D.verify
+    monkeypatch.setattr(D, "verify", lambda *args, **kwargs: verified.append(len(args[2])) or real_verify(*args, **kwargs))
+    reused = D.mark_clusters(frame, keys, roots, rank, config.dedup, common, known=known)
+    with_answers, verified[:] = sum(verified), []
+    again = D.mark_clusters(frame, keys, roots, rank, config.dedup, common, known=replace(known, answers=None))
+    assert with_answers < sum(verified)
+    assert reused.get_column(C.DEDUP_REASON).drop_nulls().len() > 50
+    assert reused.equals(again)
+
+
+def test_answers_are_found_whichever_way_round_a_pair_is_asked():
+    from pipeline.dedup.dedup import _Answers
+
+    answers = _Answers.of(np.array([5, 2, 9]), np.array([1, 7, 3]), np.array([True, False, True]))
+    found, near = answers.lookup(np.array([1, 7, 3, 1, 0]), np.array([5, 2, 9, 2, 4]))
+    assert found.tolist() == [True, True, True, False, False]
+    assert near.tolist() == [True, False, True, False, False]
+    found, near = _Answers.of(*[np.empty(0, dtype=np.int64)] * 2, np.empty(0, dtype=bool)).lookup(np.array([1]), np.array([2]))
+    assert found.tolist() == [False] and near.tolist() == [False]
+
+
 def test_union_find_roots_in_bulk_equal_find():
     from pipeline.dedup.dedup import UnionFind
 
