@@ -376,7 +376,7 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
     """(signatures, band keys, has shingles, the rows tokenised) of every row,
     computed batch by batch (they are row by row: the same values in any batch).
 
-    The batches' shingles and words are kept for verification while they hold at
+    The batches' shingles (as their sets) and words are kept for verification while they hold at
     most ``KEEP_TOKENISED`` values (None past that: candidate rows are then
     tokenised again), so a large corpus never holds them all at once."""
     bands, rows = band_shape(config)
@@ -384,29 +384,34 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
     eligible = np.empty(frame.height, dtype=bool)
     kept: list[Tokenised] | None = []
 
-    def sign(shingles: minhash.Ragged) -> tuple[np.ndarray, np.ndarray]:
+    def sign(start: int, words: dict[str, minhash.FieldWords]) -> tuple[int, np.ndarray, np.ndarray, Tokenised]:
+        # Shingles, their sets and the signatures are NumPy work: they run in the
+        # second thread while the main one tokenises the next batch (Polars, Arrow
+        # and a hash per distinct word). The sets are what verification reads: they
+        # replace the shingles, and a minimum ignores repeats, so the signatures
+        # are the same from them.
+        shingles = minhash.shingles_of(words, config.ngram).sets
         signature = minhash.signatures(shingles, config.num_perm, config.seed)
-        return signature, minhash.band_keys(signature, bands, rows)
+        return start, signature, minhash.band_keys(signature, bands, rows), Tokenised(shingles, words)
 
     def keep(signed) -> None:
-        signature, band_keys = signed.result()
+        nonlocal kept
+        start, signature, band_keys, batch = signed.result()
+        eligible[start : start + len(batch.shingles)] = batch.shingles.lengths > 0
         keys.append(band_keys)
         signatures.append(signature)
+        if kept is not None:
+            kept.append(batch)
+            if sum(part.size for part in kept) > KEEP_TOKENISED:
+                kept = None
 
-    # One batch's signatures (NumPy) are computed in a second thread while the
-    # next batch is tokenised (mostly Polars): both release the GIL.
     with ThreadPoolExecutor(1) as pool:
         signing = None
         for start in range(0, frame.height, SIGNATURE_BATCH):
-            batch = Tokenised(*minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
-            eligible[start : start + len(batch.shingles)] = batch.shingles.lengths > 0
+            words = minhash.record_words(frame.slice(start, SIGNATURE_BATCH), C.FIELDS)
             if signing is not None:
                 keep(signing)
-            signing = pool.submit(sign, batch.shingles)
-            if kept is not None:
-                kept.append(batch)
-                if sum(part.size for part in kept) > KEEP_TOKENISED:
-                    kept = None
+            signing = pool.submit(sign, start, words)
         if signing is not None:
             keep(signing)
     return signatures, keys, eligible, Tokenised.stack(kept) if kept else None

@@ -93,6 +93,7 @@ class Ragged:
 
     values: np.ndarray
     offsets: np.ndarray  # int64, len = records + 1
+    distinct: bool = False  # each array sorted, without repeats: its own ``sets``
 
     @property
     def lengths(self) -> np.ndarray:
@@ -112,30 +113,32 @@ class Ragged:
         return joined.get_column("value").fill_null(pl.lit([], dtype=pl.List(grouped.schema["value"].inner)))
 
     @staticmethod
-    def from_lengths(values: np.ndarray, lengths: np.ndarray) -> "Ragged":
+    def from_lengths(values: np.ndarray, lengths: np.ndarray, distinct: bool = False) -> "Ragged":
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        return Ragged(values, offsets)
+        return Ragged(values, offsets, distinct)
 
     @staticmethod
     def stack(parts: list["Ragged"]) -> "Ragged":
         """The records of every part, one part after the other. The first part's
         ``sets``, if made, are kept (record by record, they are the same)."""
         stacked = Ragged.from_lengths(np.concatenate([part.values for part in parts]),
-                                      np.concatenate([part.lengths for part in parts]))
-        if "sets" in parts[0].__dict__:
-            stacked.__dict__["sets"] = Ragged.stack([part.sets for part in parts])
+                                      np.concatenate([part.lengths for part in parts]),
+                                      all(part.distinct for part in parts))
+        if not stacked.distinct and (parts[0].distinct or "_made_sets" in parts[0].__dict__):
+            stacked.__dict__["_made_sets"] = Ragged.stack([part.sets for part in parts])
         return stacked
 
-    def positions(self, records: np.ndarray) -> np.ndarray:
-        """Indices into ``values`` of the arrays of ``records``, one after the other."""
-        lengths = self.lengths[records]
+    def positions(self, records: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """Indices into ``values`` of the arrays of ``records``, one after the other
+        (``lengths``: their lengths, when already known)."""
+        lengths = self.lengths[records] if lengths is None else lengths
         starts = np.repeat(self.offsets[:-1][records] - (np.cumsum(lengths) - lengths), lengths)
         return starts + np.arange(int(lengths.sum()), dtype=np.int64)
 
     def take(self, records: np.ndarray) -> "Ragged":
         """The arrays of ``records``, in that order (repeats allowed)."""
-        return Ragged.from_lengths(self.values[self.positions(records)], self.lengths[records])
+        return Ragged.from_lengths(self.values[self.positions(records)], self.lengths[records], self.distinct)
 
     def where(self, keep: np.ndarray) -> "Ragged":
         """Each array with only the values where ``keep`` (aligned with ``values``) is true."""
@@ -143,10 +146,14 @@ class Ragged:
         np.cumsum(keep, out=kept_before[1:])
         return Ragged(self.values[keep], kept_before[self.offsets])
 
-    @cached_property
+    @property
     def sets(self) -> "Ragged":
         """Each array's distinct values, sorted (uint32 values only): what set
         similarities are computed from, made once per Ragged."""
+        return self if self.distinct else self._made_sets
+
+    @cached_property
+    def _made_sets(self) -> "Ragged":
         return _sorted_sets(self, distinct=True)
 
     def sorted(self) -> "Ragged":
@@ -155,20 +162,28 @@ class Ragged:
 
 
 def _sorted_sets(ragged: Ragged, distinct: bool) -> Ragged:
-    keys = _tagged(ragged, np.arange(len(ragged)))
+    # Tagged with its record, each value sorts within its record's place, so the
+    # records keep their offsets: no gather, and no count of each record's values.
+    keys = np.repeat(np.arange(len(ragged), dtype=_U64) << _U64(32), ragged.lengths)
+    keys |= ragged.values
     keys.sort()
-    if distinct:
-        keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
-    lengths = np.bincount((keys >> _U64(32)).astype(np.int64), minlength=len(ragged))
-    return Ragged.from_lengths((keys & _U64(0xFFFFFFFF)).astype(np.uint32), lengths)
+    values = keys.astype(np.uint32)  # the low half: the value
+    if not distinct or len(keys) == 0:
+        return Ragged(values, ragged.offsets)
+    first = np.empty(len(keys), dtype=bool)  # first of its run of equal values in its record
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    kept = Ragged(values, ragged.offsets).where(first)
+    return Ragged(kept.values, kept.offsets, distinct=True)
 
 
 def _tagged(ragged: Ragged, records: np.ndarray) -> np.ndarray:
     """The uint32 values of ``records`` as uint64 keys ``i << 32 | value``, i the
     record's place in ``records``: sorted whenever each array is."""
     lengths = ragged.lengths[records]
-    tag = np.repeat(np.arange(len(records), dtype=_U64), lengths) << _U64(32)
-    return tag | ragged.values[ragged.positions(records)].astype(_U64)
+    keys = np.repeat(np.arange(len(records), dtype=_U64) << _U64(32), lengths)
+    keys |= ragged.values[ragged.positions(records, lengths)]
+    return keys
 
 
 def words(texts: pl.Expr) -> pl.Expr:
@@ -308,11 +323,20 @@ def concat_records(parts: list[Ragged]) -> Ragged:
 
 def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, FieldWords]]:
     """(shingles of the whole record, words of each field), for every row of ``frame``."""
+    words_of = record_words(frame, fields)
+    return shingles_of(words_of, n), words_of
+
+
+def record_words(frame: pl.DataFrame, fields: tuple[str, ...]) -> dict[str, FieldWords]:
+    """The words of each field (``FieldWords``), for every row of ``frame``."""
     # One select: Polars tokenises the fields in parallel.
     tokenised = frame.select(_split_words(pl.col(field)) for field in fields)
-    words_of = {field: field_words(tokenised.get_column(field)) for field in fields}
-    shingles = concat_records([ngrams(words_of[field].word_hashes(), n, salt=field) for field in fields])
-    return shingles, words_of
+    return {field: field_words(tokenised.get_column(field)) for field in fields}
+
+
+def shingles_of(words_of: dict[str, FieldWords], n: int) -> Ragged:
+    """The shingles of the whole record, from the words of its fields (``record_words``)."""
+    return concat_records([ngrams(words.word_hashes(), n, salt=field) for field, words in words_of.items()])
 
 
 # ---------------------------------------------------------------- signatures
