@@ -955,21 +955,34 @@ def _cluster_reasons(removed: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _example(frame: pl.DataFrame, cluster: int, reason: str, config: DedupConfig) -> dict:
-    members = frame.filter(pl.col(C.CLUSTER) == cluster)
-    survivor = members.filter(pl.col(C.DEDUP_REASON).is_null()).head(1)
-    removed = members.filter(pl.col(C.DEDUP_REASON).is_not_null()).head(EXAMPLE_REMOVED)
-    similarity, _ = pair_similarity(removed, pl.concat([survivor] * removed.height), config)
+def _examples(frame: pl.DataFrame, clusters: list[ExampleCluster], config: DedupConfig) -> list[dict]:
+    """Each cluster's example: its survivor against (the first ``EXAMPLE_REMOVED``
+    of) the rows it replaced, with their similarity. A pair's similarity depends
+    on its two rows only, so every cluster's pairs are measured together (the
+    texts tokenised once, not once per cluster)."""
+    if not clusters:
+        return []
+    survivors, removed = [], []
+    for example in clusters:
+        members = frame.filter(pl.col(C.CLUSTER) == example.cluster)
+        survivors.append(members.filter(pl.col(C.DEDUP_REASON).is_null()).head(1))
+        removed.append(members.filter(pl.col(C.DEDUP_REASON).is_not_null()).head(EXAMPLE_REMOVED))
+    against = pl.concat([survivor for survivor, rows in zip(survivors, removed) for _ in range(rows.height)])
+    similarity, _ = pair_similarity(pl.concat(removed), against, config)
+    ends = np.cumsum([rows.height for rows in removed])
     shown = [C.SOURCE, C.ROW, *C.FIELDS]
-    return {
-        "cluster": int(cluster),
-        "reason": reason,
-        "survivor": clipped(survivor.select(shown).to_dicts()[0]),
-        "removed": [
-            {**clipped(row), "similarity": round(float(value), 4)}
-            for row, value in zip(removed.select(shown).to_dicts(), similarity)
-        ],
-    }
+    return [
+        {
+            "cluster": int(example.cluster),
+            "reason": example.reason,
+            "survivor": clipped(survivor.select(shown).to_dicts()[0]),
+            "removed": [
+                {**clipped(row), "similarity": round(float(value), 4)}
+                for row, value in zip(rows.select(shown).to_dicts(), similarity[end - rows.height : end])
+            ],
+        }
+        for example, survivor, rows, end in zip(clusters, survivors, removed, ends.tolist())
+    ]
 
 
 def dedup_facts(frame: pl.DataFrame, context: Context, texts=None) -> DedupFacts:
@@ -999,7 +1012,8 @@ def dedup_facts(frame: pl.DataFrame, context: Context, texts=None) -> DedupFacts
         clusters=clustered.get_column(C.CLUSTER).n_unique(),
         rows_removed={str(name): int(count) for name, count in reasons.iter_rows()},
         cluster_sizes={int(size): int(count) for size, count in sizes.iter_rows()},
-        candidates=[c.model_copy(update={"example": _example(shown, c.cluster, c.reason, config)}) for c in candidates],
+        candidates=[c.model_copy(update={"example": example})
+                    for c, example in zip(candidates, _examples(shown, candidates, config))],
     )
 
 

@@ -42,6 +42,7 @@ from functools import cached_property
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pyarrow.compute as pc
 
 MAX_HASH32 = np.uint32(0xFFFFFFFF)
@@ -202,11 +203,11 @@ def _split_words(texts: pl.Expr) -> pl.Expr:
     return texts.str.to_lowercase().str.replace_all(_NOT_WORD, " ").str.split(" ")
 
 
-def _codes(flat: pl.Series) -> tuple[np.ndarray, pl.Series]:
-    """(code of each word, the distinct words): Arrow's dictionary encoding, one
-    pass of one hash table, exact (several times faster than Polars' unique and
-    Enum cast)."""
-    encoded = pc.dictionary_encode(flat.to_arrow())
+def _codes(flat: pl.Series | pa.Array) -> tuple[np.ndarray, pl.Series]:
+    """(code of each word, the distinct words in order of first appearance):
+    Arrow's dictionary encoding, one pass of one hash table, exact (several times
+    faster than Polars' unique and Enum cast)."""
+    encoded = pc.dictionary_encode(flat.to_arrow() if isinstance(flat, pl.Series) else flat)
     # Through Polars: pyarrow's own to_numpy imports pandas (a second, on first use).
     return pl.Series(encoded.indices).to_numpy().astype(np.uint32), pl.Series(encoded.dictionary, dtype=pl.String)
 
@@ -260,9 +261,11 @@ class FieldWords:
 
 def field_words(split_lists: pl.Series) -> FieldWords:
     """FieldWords of a column of ``_split_words`` lists (null: no words)."""
+    # The words straight from the Arrow list array: no exploded copy in Polars first.
+    lists = split_lists.to_arrow()
     lengths = split_lists.list.len().fill_null(0).to_numpy().astype(np.int64)
-    flat = split_lists.explode(empty_as_null=False, keep_nulls=False)
-    if flat.len() == 0:
+    flat = lists.flatten()
+    if len(flat) == 0:
         return FieldWords.of(Ragged.from_lengths(np.zeros(0, dtype=np.uint32), lengths), pl.Series([], dtype=pl.String))
     codes, vocabulary = _codes(flat)
     # Splitting on single spaces leaves empty strings between runs of spaces: no words.

@@ -205,6 +205,30 @@ def test_report_counts_clusters_and_shows_survivor_against_removed():
     json.dumps(report)  # plain JSON types only
 
 
+def test_example_similarities_measured_together_equal_each_clusters_own():
+    """Every example cluster's pairs are measured in one go: each similarity is the
+    one its cluster's pairs give alone."""
+    from pipeline.dedup import dedup as D
+
+    frame = marked(
+        ("Write a story.", "", STORY),
+        ("Write a story.", "", STORY + " The end."),
+        ("Write a story.", "", STORY + " Or so they say."),
+        ("Name three colours.", "", "Red, yellow and blue."),
+        ("Name three colours.", "", "Cyan, magenta and yellow."),
+        ("Tell me a tale.", "", STORY.replace("dragon", "lizard")),
+        ("Tell me a tale.", "", STORY.replace("dragon", "lizard") + " He never did."),
+    )
+    facts = dedup_facts(frame, Context(Config()))
+    assert len(facts.candidates) >= 2
+    for candidate in facts.candidates:
+        members = frame.filter(pl.col(C.CLUSTER) == candidate.cluster)
+        survivor = members.filter(pl.col(C.DEDUP_REASON).is_null())
+        removed = members.filter(pl.col(C.DEDUP_REASON).is_not_null())
+        alone, _ = D.pair_similarity(removed, pl.concat([survivor] * removed.height), DedupConfig())
+        assert [row["similarity"] for row in candidate.example["removed"]] == [round(float(v), 4) for v in alone]
+
+
 def test_report_clips_long_texts():
     long_output = "word " * 200
     frame = marked(("Say it.", "", long_output), ("Say it.", "", long_output))
