@@ -278,10 +278,9 @@ def _banded_pairs(keys: "_Spilled", eligible: np.ndarray) -> tuple[np.ndarray, n
     the pairs are the same as from all keys at once, without holding or sorting
     them all together (200 bytes a row at 25 bands)."""
     record = np.flatnonzero(eligible).astype(np.int64)
-    found = [minhash.bucket_pairs(keys.column(band)[eligible], record) for band in range(keys.columns)]
     span = int(record.max()) + 1 if len(record) else 1
     pairs = minhash.sorted_unique(np.concatenate([
-        pair.get_column("a").to_numpy() * span + pair.get_column("b").to_numpy() for pair in found
+        minhash.bucket_pair_codes(keys.column(band)[eligible], record, span) for band in range(keys.columns)
     ] or [np.empty(0, dtype=np.int64)]))
     return pairs // span, pairs % span
 

@@ -442,24 +442,34 @@ def bucket_pairs(keys: np.ndarray, owner: np.ndarray) -> pl.DataFrame:
     increasing order of the rows given: the first members of a large bucket are
     its pivots. Buckets are independent, so any split of the keys into groups of
     whole buckets gives, together, the same pairs."""
-    order = np.argsort(keys, kind="stable")
-    keys, owner = keys[order], owner[order]
+    span = int(owner.max()) + 1 if len(owner) else 1
+    pairs = sorted_unique(bucket_pair_codes(keys, owner, span))
+    return pl.DataFrame({"a": pairs // span, "b": pairs % span}, schema={"a": pl.Int64, "b": pl.Int64})
+
+
+def bucket_pair_codes(keys: np.ndarray, owner: np.ndarray, span: int) -> np.ndarray:
+    """``a * span + b`` of each pair of ``bucket_pairs`` (``span`` above every
+    owner), unsorted and possibly repeated: what to gather from several groups of
+    buckets before one ``sorted_unique``."""
+    # Not a stable sort (twice as fast): only a large bucket's order matters, and
+    # that is restored below.
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
     # Buckets are runs of equal keys in the sorted keys.
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])
     small = (sizes > 1) & (sizes <= LARGE_BUCKET)
-    a, b = _all_pairs(owner, starts[small], sizes[small])
+    a, b = _all_pairs(owner[order], starts[small], sizes[small])
     a, b = [a], [b]
     for start, size in zip(starts[sizes > LARGE_BUCKET].tolist(), sizes[sizes > LARGE_BUCKET].tolist()):
-        members = owner[start : start + size]
+        # The members in the order given (their positions sorted): the first are the pivots.
+        members = owner[np.sort(order[start : start + size])]
         a.append(np.repeat(members[:PIVOTS], size))
         b.append(np.tile(members, PIVOTS))
     a, b = np.concatenate(a), np.concatenate(b)
     low, high = np.minimum(a, b), np.maximum(a, b)
     distinct = low != high
-    span = int(owner.max()) + 1 if len(owner) else 1
-    pairs = sorted_unique(low[distinct] * span + high[distinct])
-    return pl.DataFrame({"a": pairs // span, "b": pairs % span}, schema={"a": pl.Int64, "b": pl.Int64})
+    return low[distinct] * span + high[distinct]
 
 
 def _all_pairs(owner: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

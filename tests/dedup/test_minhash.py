@@ -163,6 +163,19 @@ def test_a_large_bucket_pairs_its_members_with_pivots_only():
     assert pairs.get_column("a").max() == pivots - 1
 
 
+def test_a_large_buckets_pivots_are_its_first_members_wherever_the_sort_puts_them():
+    rng = np.random.default_rng(4)
+    keys = np.where(rng.random(3000) < 0.5, 7, rng.integers(100, 200, 3000)).astype(np.uint64)
+    owner = np.arange(3000, dtype=np.int64) * 2
+    expected = set()
+    for key in np.unique(keys).tolist():
+        members = owner[keys == key].tolist()
+        firsts = members[: minhash.PIVOTS] if len(members) > minhash.LARGE_BUCKET else members
+        expected |= {(min(p, m), max(p, m)) for p in firsts for m in members if p != m}
+    pairs = minhash.bucket_pairs(keys, owner)
+    assert set(zip(pairs.get_column("a").to_list(), pairs.get_column("b").to_list())) == expected
+
+
 def test_a_bucket_at_the_limit_pairs_everyone():
     size = minhash.LARGE_BUCKET
     signature = np.zeros((size, 4), dtype=np.uint32)
