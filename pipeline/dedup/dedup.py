@@ -163,19 +163,43 @@ class UnionFind:
             low, high = min(root_a, root_b), max(root_a, root_b)
             self.parent[high] = low
 
+    BULK = 1000  # pairs from which joining them in bulk (NumPy) beats one union each
+
     def union_pairs(self, a: np.ndarray, b: np.ndarray) -> None:
-        for left, right in zip(a.tolist(), b.tolist()):
-            self.union(left, right)
+        if len(a) < self.BULK:
+            for left, right in zip(a.tolist(), b.tolist()):
+                self.union(left, right)
+            return
+        # A merged set's root is its smallest node, in whatever order its pairs are
+        # joined: roots hook onto the smaller root of each pair whose ends still
+        # differ, then every node follows its parents to its root, until no pair differs.
+        root = self.roots()
+        left, right = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        while True:
+            root_left, root_right = root[left], root[right]
+            differ = root_left != root_right
+            if not differ.any():
+                break
+            left, right, root_left, root_right = left[differ], right[differ], root_left[differ], root_right[differ]
+            lower = np.minimum(root_left, root_right)
+            np.minimum.at(root, root_left, lower)
+            np.minimum.at(root, root_right, lower)
+            root = _followed(root)
+        self.parent = root.tolist()
 
     def roots(self) -> np.ndarray:
-        """Each node's root: parents followed in bulk (a parent is never larger than
-        its child, so this ends once every node points at a root)."""
-        parent = np.array(self.parent, dtype=np.int64)
-        while True:
-            grandparent = parent[parent]
-            if np.array_equal(grandparent, parent):
-                return parent
-            parent = grandparent
+        """Each node's root: parents followed in bulk."""
+        return _followed(np.array(self.parent, dtype=np.int64))
+
+
+def _followed(parent: np.ndarray) -> np.ndarray:
+    """Each node's root, parents followed in bulk (a parent is never larger than
+    its child, so this ends once every node points at a root)."""
+    while True:
+        grandparent = parent[parent]
+        if np.array_equal(grandparent, parent):
+            return parent
+        parent = grandparent
 
 
 def group_edges(keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -268,9 +268,11 @@ def field_words(split_lists: pl.Series) -> FieldWords:
     if len(flat) == 0:
         return FieldWords.of(Ragged.from_lengths(np.zeros(0, dtype=np.uint32), lengths), pl.Series([], dtype=pl.String))
     codes, vocabulary = _codes(flat)
-    # Splitting on single spaces leaves empty strings between runs of spaces: no words.
-    empty = vocabulary.str.len_bytes().to_numpy() == 0
-    return FieldWords.of(Ragged.from_lengths(codes, lengths).where(~empty[codes]), vocabulary)
+    coded = Ragged.from_lengths(codes, lengths)
+    # Splitting on single spaces leaves empty strings between runs of spaces: no
+    # words. The empty string is at most one code.
+    empty = np.flatnonzero(vocabulary.str.len_bytes().to_numpy() == 0)
+    return FieldWords.of(coded.where(codes != empty[0]) if len(empty) else coded, vocabulary)
 
 
 def word_hashes(word_lists: pl.Series) -> Ragged:

@@ -460,6 +460,28 @@ def test_union_find_roots_in_bulk_equal_find():
     assert clusters.roots().tolist() == [clusters.find(node) for node in range(500)]
 
 
+@pytest.mark.parametrize("pairs", [3000, 20000])
+def test_union_of_pairs_in_bulk_gives_the_roots_of_one_union_at_a_time(pairs):
+    """Random pairs over a forest already holding some sets, and a long chain given
+    from its far end: the same roots as joining each pair on its own."""
+    from pipeline.dedup.dedup import UnionFind
+
+    rng = np.random.default_rng(pairs)
+    size = 30000
+    a, b = rng.integers(0, size, pairs), rng.integers(0, size, pairs)
+    chain = np.arange(size - 1, size - 2001, -1)
+    a, b = np.r_[a, chain[1:]], np.r_[b, chain[:-1]]
+    bulk, one_by_one = UnionFind(size), UnionFind(size)
+    for clusters in (bulk, one_by_one):
+        clusters.union_pairs(np.arange(0, 600, 2), np.arange(1, 601, 2))  # below BULK: one at a time
+    bulk.union_pairs(a, b)
+    for left, right in zip(a.tolist(), b.tolist()):
+        one_by_one.union(left, right)
+    assert len(a) >= UnionFind.BULK
+    np.testing.assert_array_equal(bulk.roots(), one_by_one.roots())
+    assert bulk.roots().tolist() == [bulk.find(node) for node in range(size)]
+
+
 def test_marks_are_the_same_when_nothing_is_kept_and_everything_is_checked_in_blocks(monkeypatch):
     """No words kept from the signature pass and blocks of 40 rows: verification and
     survivor checks then read their texts block by block, with the same marks."""
