@@ -502,8 +502,10 @@ class _Answers:
     @staticmethod
     def of(a: np.ndarray, b: np.ndarray, near: np.ndarray) -> "_Answers":
         keys = _pair_keys(a, b)
-        order = np.argsort(keys)
-        return _Answers(keys[order], near[order])
+        if len(keys) > 1 and (keys[1:] < keys[:-1]).any():  # near dedup's pairs come sorted
+            order = np.argsort(keys)
+            keys, near = keys[order], near[order]
+        return _Answers(keys, near)
 
     def lookup(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(whether each pair (a[i], b[i]) was verified, its answer where it was)."""
@@ -517,7 +519,10 @@ class _Answers:
 
 def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One int64 per unordered pair of rows (rows below 2^31)."""
-    return (np.minimum(a, b).astype(np.int64) << 32) | np.maximum(a, b).astype(np.int64)
+    keys = np.minimum(a, b).astype(np.int64)
+    keys <<= 32
+    keys |= np.maximum(a, b)
+    return keys
 
 
 @dataclass(frozen=True)

@@ -443,10 +443,11 @@ def test_survivor_checks_reuse_the_answers_near_dedup_gave(monkeypatch):
 def test_answers_are_found_whichever_way_round_a_pair_is_asked():
     from pipeline.dedup.dedup import _Answers
 
-    answers = _Answers.of(np.array([5, 2, 9]), np.array([1, 7, 3]), np.array([True, False, True]))
-    found, near = answers.lookup(np.array([1, 7, 3, 1, 0]), np.array([5, 2, 9, 2, 4]))
-    assert found.tolist() == [True, True, True, False, False]
-    assert near.tolist() == [True, False, True, False, False]
+    for order in ([0, 1, 2], [2, 1, 0]):  # given sorted or not
+        answers = _Answers.of(np.array([5, 2, 9])[order], np.array([1, 7, 3])[order], np.array([True, False, False])[order])
+        found, near = answers.lookup(np.array([1, 7, 3, 1, 0]), np.array([5, 2, 9, 2, 4]))
+        assert found.tolist() == [True, True, True, False, False]
+        assert near.tolist() == [True, False, False, False, False]
     found, near = _Answers.of(*[np.empty(0, dtype=np.int64)] * 2, np.empty(0, dtype=bool)).lookup(np.array([1]), np.array([2]))
     assert found.tolist() == [False] and near.tolist() == [False]
 
