@@ -163,19 +163,43 @@ class UnionFind:
             low, high = min(root_a, root_b), max(root_a, root_b)
             self.parent[high] = low
 
+    BULK = 1000  # pairs from which joining them in bulk (NumPy) beats one union each
+
     def union_pairs(self, a: np.ndarray, b: np.ndarray) -> None:
-        for left, right in zip(a.tolist(), b.tolist()):
-            self.union(left, right)
+        if len(a) < self.BULK:
+            for left, right in zip(a.tolist(), b.tolist()):
+                self.union(left, right)
+            return
+        # A merged set's root is its smallest node, in whatever order its pairs are
+        # joined: roots hook onto the smaller root of each pair whose ends still
+        # differ, then every node follows its parents to its root, until no pair differs.
+        root = self.roots()
+        left, right = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        while True:
+            root_left, root_right = root[left], root[right]
+            differ = root_left != root_right
+            if not differ.any():
+                break
+            left, right, root_left, root_right = left[differ], right[differ], root_left[differ], root_right[differ]
+            lower = np.minimum(root_left, root_right)
+            np.minimum.at(root, root_left, lower)
+            np.minimum.at(root, root_right, lower)
+            root = _followed(root)
+        self.parent = root.tolist()
 
     def roots(self) -> np.ndarray:
-        """Each node's root: parents followed in bulk (a parent is never larger than
-        its child, so this ends once every node points at a root)."""
-        parent = np.array(self.parent, dtype=np.int64)
-        while True:
-            grandparent = parent[parent]
-            if np.array_equal(grandparent, parent):
-                return parent
-            parent = grandparent
+        """Each node's root: parents followed in bulk."""
+        return _followed(np.array(self.parent, dtype=np.int64))
+
+
+def _followed(parent: np.ndarray) -> np.ndarray:
+    """Each node's root, parents followed in bulk (a parent is never larger than
+    its child, so this ends once every node points at a root)."""
+    while True:
+        grandparent = parent[parent]
+        if np.array_equal(grandparent, parent):
+            return parent
+        parent = grandparent
 
 
 def group_edges(keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -278,10 +302,9 @@ def _banded_pairs(keys: "_Spilled", eligible: np.ndarray) -> tuple[np.ndarray, n
     the pairs are the same as from all keys at once, without holding or sorting
     them all together (200 bytes a row at 25 bands)."""
     record = np.flatnonzero(eligible).astype(np.int64)
-    found = [minhash.bucket_pairs(keys.column(band)[eligible], record) for band in range(keys.columns)]
     span = int(record.max()) + 1 if len(record) else 1
     pairs = minhash.sorted_unique(np.concatenate([
-        pair.get_column("a").to_numpy() * span + pair.get_column("b").to_numpy() for pair in found
+        minhash.bucket_pair_codes(keys.column(band)[eligible], record, span) for band in range(keys.columns)
     ] or [np.empty(0, dtype=np.int64)]))
     return pairs // span, pairs % span
 
@@ -376,7 +399,7 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
     """(signatures, band keys, has shingles, the rows tokenised) of every row,
     computed batch by batch (they are row by row: the same values in any batch).
 
-    The batches' shingles and words are kept for verification while they hold at
+    The batches' shingles (as their sets) and words are kept for verification while they hold at
     most ``KEEP_TOKENISED`` values (None past that: candidate rows are then
     tokenised again), so a large corpus never holds them all at once."""
     bands, rows = band_shape(config)
@@ -384,29 +407,34 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
     eligible = np.empty(frame.height, dtype=bool)
     kept: list[Tokenised] | None = []
 
-    def sign(shingles: minhash.Ragged) -> tuple[np.ndarray, np.ndarray]:
+    def sign(start: int, words: dict[str, minhash.FieldWords]) -> tuple[int, np.ndarray, np.ndarray, Tokenised]:
+        # Shingles, their sets and the signatures are NumPy work: they run in the
+        # second thread while the main one tokenises the next batch (Polars, Arrow
+        # and a hash per distinct word). The sets are what verification reads: they
+        # replace the shingles, and a minimum ignores repeats, so the signatures
+        # are the same from them.
+        shingles = minhash.shingles_of(words, config.ngram).sets
         signature = minhash.signatures(shingles, config.num_perm, config.seed)
-        return signature, minhash.band_keys(signature, bands, rows)
+        return start, signature, minhash.band_keys(signature, bands, rows), Tokenised(shingles, words)
 
     def keep(signed) -> None:
-        signature, band_keys = signed.result()
+        nonlocal kept
+        start, signature, band_keys, batch = signed.result()
+        eligible[start : start + len(batch.shingles)] = batch.shingles.lengths > 0
         keys.append(band_keys)
         signatures.append(signature)
+        if kept is not None:
+            kept.append(batch)
+            if sum(part.size for part in kept) > KEEP_TOKENISED:
+                kept = None
 
-    # One batch's signatures (NumPy) are computed in a second thread while the
-    # next batch is tokenised (mostly Polars): both release the GIL.
     with ThreadPoolExecutor(1) as pool:
         signing = None
         for start in range(0, frame.height, SIGNATURE_BATCH):
-            batch = Tokenised(*minhash.record_shingles(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, config.ngram))
-            eligible[start : start + len(batch.shingles)] = batch.shingles.lengths > 0
+            words = minhash.record_words(frame.slice(start, SIGNATURE_BATCH), C.FIELDS)
             if signing is not None:
                 keep(signing)
-            signing = pool.submit(sign, batch.shingles)
-            if kept is not None:
-                kept.append(batch)
-                if sum(part.size for part in kept) > KEEP_TOKENISED:
-                    kept = None
+            signing = pool.submit(sign, start, words)
         if signing is not None:
             keep(signing)
     return signatures, keys, eligible, Tokenised.stack(kept) if kept else None
@@ -462,11 +490,49 @@ def near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None
 
 
 @dataclass(frozen=True)
+class _Answers:
+    """Pairs of rows already verified and whether each is a near duplicate. A
+    pair's answer (``verify``) depends only on its two rows' texts, the config and
+    the boilerplate words, so a pair near dedup verified is never verified again
+    when survivors are chosen."""
+
+    keys: np.ndarray  # _pair_keys of the pairs, sorted
+    near: np.ndarray  # in the same order
+
+    @staticmethod
+    def of(a: np.ndarray, b: np.ndarray, near: np.ndarray) -> "_Answers":
+        keys = _pair_keys(a, b)
+        if len(keys) > 1 and (keys[1:] < keys[:-1]).any():  # near dedup's pairs come sorted
+            order = np.argsort(keys)
+            keys, near = keys[order], near[order]
+        return _Answers(keys, near)
+
+    def lookup(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(whether each pair (a[i], b[i]) was verified, its answer where it was)."""
+        if len(self.keys) == 0:
+            return np.zeros(len(a), dtype=bool), np.zeros(len(a), dtype=bool)
+        keys = _pair_keys(a, b)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = self.keys[at] == keys
+        return found, found & self.near[at]
+
+
+def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One int64 per unordered pair of rows (rows below 2^31)."""
+    keys = np.minimum(a, b).astype(np.int64)
+    keys <<= 32
+    keys |= np.maximum(a, b)
+    return keys
+
+
+@dataclass(frozen=True)
 class _Known:
-    """Rows already tokenised: ``tokenised`` record i is row ``rows[i]``."""
+    """Rows already tokenised: ``tokenised`` record i is row ``rows[i]`` (None, and
+    no rows, when near dedup could not hold them); ``answers``: the pairs it verified."""
 
     tokenised: Tokenised | None
     rows: np.ndarray
+    answers: _Answers | None = None
 
 
 def _best_pair_of_each_row(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -> np.ndarray:
@@ -478,9 +544,10 @@ def _best_pair_of_each_row(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -
 
 
 def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None = None,
-                clusters: UnionFind | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series], _Known | None]:
-    """``near_pairs``, and the rows of candidate pairs (indices into ``rows``) tokenised
-    (None when there were too many to hold at once).
+                clusters: UnionFind | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series], _Known]:
+    """``near_pairs``, and what it knows: the rows of candidate pairs (indices into
+    ``rows``) tokenised (unless there were too many to hold at once), and the
+    answer of every pair it verified (rows of ``frame``).
 
     With ``clusters`` (over the rows of ``frame``), verified pairs are joined in it
     as they are found, and a candidate whose rows are already in one cluster is not
@@ -513,7 +580,7 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
     a, b, estimate = a[plausible], b[plausible], estimate[plausible]
     common = sampled_boilerplate(frame, config)
     involved = minhash.sorted_unique(np.r_[a, b])
-    known = None
+    known = _Known(None, np.empty(0, dtype=np.int64))
     if everyone is not None or len(involved) <= VERIFY_ROWS:
         tokenised = everyone.take(involved) if everyone is not None else tokenise(_Gathered(frame, involved), config)
         known = _Known(tokenised, involved)
@@ -546,9 +613,10 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
             clusters.union_pairs(row_of(a[found]), row_of(b[found]))
         checked.append(step)
     keep = minhash.sorted_unique(np.concatenate(checked))
+    answers = _Answers.of(row_of(a[keep]), row_of(b[keep]), near[keep])
     keep = keep[near[keep]]
     pairs = pl.DataFrame({"a": a[keep], "b": b[keep], "similarity": similarity[keep]})
-    return pairs, common, known
+    return pairs, common, _Known(known.tokenised, known.rows, answers)
 
 
 VERIFY_ROWS = 50_000  # rows whose texts, words and shingles exist at once while pairs are verified
@@ -603,7 +671,7 @@ def cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig) 
 
 def _cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig
                    ) -> tuple[np.ndarray, dict | None, _Known | None]:
-    """``cluster_roots``, and the rows near dedup tokenised (None when it did not run)."""
+    """``cluster_roots``, and what near dedup knows of the rows (None when it did not run)."""
     clusters = UnionFind(frame.height)
     known = None
     common = None
@@ -618,9 +686,8 @@ def _cluster_roots(frame: pl.DataFrame, keys: pl.DataFrame, config: DedupConfig
             representatives = np.sort(first.to_numpy()).astype(np.int64)
         else:
             representatives = np.arange(frame.height, dtype=np.int64)
-        _, common, tokenised = _near_pairs(frame.select(C.FIELDS), config, representatives, clusters)
-        if tokenised is not None:
-            known = _Known(tokenised.tokenised, representatives[tokenised.rows])
+        _, common, found = _near_pairs(frame.select(C.FIELDS), config, representatives, clusters)
+        known = _Known(found.tokenised, representatives[found.rows], found.answers)
     return clusters.roots(), common, known
 
 
@@ -630,7 +697,8 @@ MAX_ROUNDS = 100  # survivor rounds per cluster; rows still unassigned after the
 class _NearCheck:
     """Whether rows of ``texts`` are near duplicates of each other (``verify``).
 
-    The rows ``rows`` are tokenised once, when first asked about (reusing
+    A pair near dedup already verified (``known.answers``) keeps its answer. The
+    rows ``rows`` are tokenised once, when first asked about (reusing
     ``known``: rows near dedup tokenised, or with ``same_as`` a row of the same
     content, which has the same words), and every later check (each survivor
     round, the near answers) reads the same values. When that would mean
@@ -662,6 +730,19 @@ class _NearCheck:
         return Tokenised.stack(parts)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether each (a[i], b[i]) is a near duplicate: the answer near dedup gave
+        where it verified the pair (or one of the same contents), else ``verify``."""
+        answers = self.known.answers if self.known is not None else None
+        if answers is None:
+            return self._checked(a, b)
+        source = (lambda rows: rows) if self.same_as is None else (lambda rows: self.same_as[rows])
+        found, near = answers.lookup(source(a), source(b))
+        unknown = np.flatnonzero(~found)
+        if len(unknown):
+            near[unknown] = self._checked(a[unknown], b[unknown])
+        return near
+
+    def _checked(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if not self.planned:
             self.tokenised, self.planned = self._tokenise(), True
         if self.tokenised is None:
@@ -902,21 +983,34 @@ def _cluster_reasons(removed: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _example(frame: pl.DataFrame, cluster: int, reason: str, config: DedupConfig) -> dict:
-    members = frame.filter(pl.col(C.CLUSTER) == cluster)
-    survivor = members.filter(pl.col(C.DEDUP_REASON).is_null()).head(1)
-    removed = members.filter(pl.col(C.DEDUP_REASON).is_not_null()).head(EXAMPLE_REMOVED)
-    similarity, _ = pair_similarity(removed, pl.concat([survivor] * removed.height), config)
+def _examples(frame: pl.DataFrame, clusters: list[ExampleCluster], config: DedupConfig) -> list[dict]:
+    """Each cluster's example: its survivor against (the first ``EXAMPLE_REMOVED``
+    of) the rows it replaced, with their similarity. A pair's similarity depends
+    on its two rows only, so every cluster's pairs are measured together (the
+    texts tokenised once, not once per cluster)."""
+    if not clusters:
+        return []
+    survivors, removed = [], []
+    for example in clusters:
+        members = frame.filter(pl.col(C.CLUSTER) == example.cluster)
+        survivors.append(members.filter(pl.col(C.DEDUP_REASON).is_null()).head(1))
+        removed.append(members.filter(pl.col(C.DEDUP_REASON).is_not_null()).head(EXAMPLE_REMOVED))
+    against = pl.concat([survivor for survivor, rows in zip(survivors, removed) for _ in range(rows.height)])
+    similarity, _ = pair_similarity(pl.concat(removed), against, config)
+    ends = np.cumsum([rows.height for rows in removed])
     shown = [C.SOURCE, C.ROW, *C.FIELDS]
-    return {
-        "cluster": int(cluster),
-        "reason": reason,
-        "survivor": clipped(survivor.select(shown).to_dicts()[0]),
-        "removed": [
-            {**clipped(row), "similarity": round(float(value), 4)}
-            for row, value in zip(removed.select(shown).to_dicts(), similarity)
-        ],
-    }
+    return [
+        {
+            "cluster": int(example.cluster),
+            "reason": example.reason,
+            "survivor": clipped(survivor.select(shown).to_dicts()[0]),
+            "removed": [
+                {**clipped(row), "similarity": round(float(value), 4)}
+                for row, value in zip(rows.select(shown).to_dicts(), similarity[end - rows.height : end])
+            ],
+        }
+        for example, survivor, rows, end in zip(clusters, survivors, removed, ends.tolist())
+    ]
 
 
 def dedup_facts(frame: pl.DataFrame, context: Context, texts=None) -> DedupFacts:
@@ -946,7 +1040,8 @@ def dedup_facts(frame: pl.DataFrame, context: Context, texts=None) -> DedupFacts
         clusters=clustered.get_column(C.CLUSTER).n_unique(),
         rows_removed={str(name): int(count) for name, count in reasons.iter_rows()},
         cluster_sizes={int(size): int(count) for size, count in sizes.iter_rows()},
-        candidates=[c.model_copy(update={"example": _example(shown, c.cluster, c.reason, config)}) for c in candidates],
+        candidates=[c.model_copy(update={"example": example})
+                    for c, example in zip(candidates, _examples(shown, candidates, config))],
     )
 
 

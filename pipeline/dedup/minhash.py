@@ -42,6 +42,7 @@ from functools import cached_property
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pyarrow.compute as pc
 
 MAX_HASH32 = np.uint32(0xFFFFFFFF)
@@ -93,6 +94,7 @@ class Ragged:
 
     values: np.ndarray
     offsets: np.ndarray  # int64, len = records + 1
+    distinct: bool = False  # each array sorted, without repeats: its own ``sets``
 
     @property
     def lengths(self) -> np.ndarray:
@@ -112,30 +114,32 @@ class Ragged:
         return joined.get_column("value").fill_null(pl.lit([], dtype=pl.List(grouped.schema["value"].inner)))
 
     @staticmethod
-    def from_lengths(values: np.ndarray, lengths: np.ndarray) -> "Ragged":
+    def from_lengths(values: np.ndarray, lengths: np.ndarray, distinct: bool = False) -> "Ragged":
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        return Ragged(values, offsets)
+        return Ragged(values, offsets, distinct)
 
     @staticmethod
     def stack(parts: list["Ragged"]) -> "Ragged":
         """The records of every part, one part after the other. The first part's
         ``sets``, if made, are kept (record by record, they are the same)."""
         stacked = Ragged.from_lengths(np.concatenate([part.values for part in parts]),
-                                      np.concatenate([part.lengths for part in parts]))
-        if "sets" in parts[0].__dict__:
-            stacked.__dict__["sets"] = Ragged.stack([part.sets for part in parts])
+                                      np.concatenate([part.lengths for part in parts]),
+                                      all(part.distinct for part in parts))
+        if not stacked.distinct and (parts[0].distinct or "_made_sets" in parts[0].__dict__):
+            stacked.__dict__["_made_sets"] = Ragged.stack([part.sets for part in parts])
         return stacked
 
-    def positions(self, records: np.ndarray) -> np.ndarray:
-        """Indices into ``values`` of the arrays of ``records``, one after the other."""
-        lengths = self.lengths[records]
+    def positions(self, records: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """Indices into ``values`` of the arrays of ``records``, one after the other
+        (``lengths``: their lengths, when already known)."""
+        lengths = self.lengths[records] if lengths is None else lengths
         starts = np.repeat(self.offsets[:-1][records] - (np.cumsum(lengths) - lengths), lengths)
         return starts + np.arange(int(lengths.sum()), dtype=np.int64)
 
     def take(self, records: np.ndarray) -> "Ragged":
         """The arrays of ``records``, in that order (repeats allowed)."""
-        return Ragged.from_lengths(self.values[self.positions(records)], self.lengths[records])
+        return Ragged.from_lengths(self.values[self.positions(records)], self.lengths[records], self.distinct)
 
     def where(self, keep: np.ndarray) -> "Ragged":
         """Each array with only the values where ``keep`` (aligned with ``values``) is true."""
@@ -143,10 +147,14 @@ class Ragged:
         np.cumsum(keep, out=kept_before[1:])
         return Ragged(self.values[keep], kept_before[self.offsets])
 
-    @cached_property
+    @property
     def sets(self) -> "Ragged":
         """Each array's distinct values, sorted (uint32 values only): what set
         similarities are computed from, made once per Ragged."""
+        return self if self.distinct else self._made_sets
+
+    @cached_property
+    def _made_sets(self) -> "Ragged":
         return _sorted_sets(self, distinct=True)
 
     def sorted(self) -> "Ragged":
@@ -155,20 +163,28 @@ class Ragged:
 
 
 def _sorted_sets(ragged: Ragged, distinct: bool) -> Ragged:
-    keys = _tagged(ragged, np.arange(len(ragged)))
+    # Tagged with its record, each value sorts within its record's place, so the
+    # records keep their offsets: no gather, and no count of each record's values.
+    keys = np.repeat(np.arange(len(ragged), dtype=_U64) << _U64(32), ragged.lengths)
+    keys |= ragged.values
     keys.sort()
-    if distinct:
-        keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
-    lengths = np.bincount((keys >> _U64(32)).astype(np.int64), minlength=len(ragged))
-    return Ragged.from_lengths((keys & _U64(0xFFFFFFFF)).astype(np.uint32), lengths)
+    values = keys.astype(np.uint32)  # the low half: the value
+    if not distinct or len(keys) == 0:
+        return Ragged(values, ragged.offsets)
+    first = np.empty(len(keys), dtype=bool)  # first of its run of equal values in its record
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    kept = Ragged(values, ragged.offsets).where(first)
+    return Ragged(kept.values, kept.offsets, distinct=True)
 
 
 def _tagged(ragged: Ragged, records: np.ndarray) -> np.ndarray:
     """The uint32 values of ``records`` as uint64 keys ``i << 32 | value``, i the
     record's place in ``records``: sorted whenever each array is."""
     lengths = ragged.lengths[records]
-    tag = np.repeat(np.arange(len(records), dtype=_U64), lengths) << _U64(32)
-    return tag | ragged.values[ragged.positions(records)].astype(_U64)
+    keys = np.repeat(np.arange(len(records), dtype=_U64) << _U64(32), lengths)
+    keys |= ragged.values[ragged.positions(records, lengths)]
+    return keys
 
 
 def words(texts: pl.Expr) -> pl.Expr:
@@ -187,11 +203,11 @@ def _split_words(texts: pl.Expr) -> pl.Expr:
     return texts.str.to_lowercase().str.replace_all(_NOT_WORD, " ").str.split(" ")
 
 
-def _codes(flat: pl.Series) -> tuple[np.ndarray, pl.Series]:
-    """(code of each word, the distinct words): Arrow's dictionary encoding, one
-    pass of one hash table, exact (several times faster than Polars' unique and
-    Enum cast)."""
-    encoded = pc.dictionary_encode(flat.to_arrow())
+def _codes(flat: pl.Series | pa.Array) -> tuple[np.ndarray, pl.Series]:
+    """(code of each word, the distinct words in order of first appearance):
+    Arrow's dictionary encoding, one pass of one hash table, exact (several times
+    faster than Polars' unique and Enum cast)."""
+    encoded = pc.dictionary_encode(flat.to_arrow() if isinstance(flat, pl.Series) else flat)
     # Through Polars: pyarrow's own to_numpy imports pandas (a second, on first use).
     return pl.Series(encoded.indices).to_numpy().astype(np.uint32), pl.Series(encoded.dictionary, dtype=pl.String)
 
@@ -216,11 +232,15 @@ class FieldWords:
     @staticmethod
     def stack(parts: list["FieldWords"]) -> "FieldWords":
         """The records of every part, one part after the other, coded with one vocabulary."""
-        vocabulary = pl.concat([part.vocabulary for part in parts]).unique(maintain_order=True)
+        # One dictionary encoding of every part's vocabulary: the words in order of
+        # first appearance, and each part's codes in it (a cast to an Enum of the
+        # whole vocabulary, per part, cost several times more).
+        recodes, vocabulary = _codes(pl.concat([part.vocabulary for part in parts]))
         hashes = np.empty(vocabulary.len(), dtype=_U64)
-        recoded = []
+        recoded, first = [], 0
         for part in parts:
-            recode = part.vocabulary.cast(pl.Enum(vocabulary)).to_physical().to_numpy().astype(np.uint32)
+            recode = recodes[first : first + part.vocabulary.len()]
+            first += part.vocabulary.len()
             hashes[recode] = part.hashes
             # The first part's words come first in the vocabulary: its codes (and sets) stay as they are.
             same = np.array_equal(recode, np.arange(len(recode)))
@@ -241,14 +261,18 @@ class FieldWords:
 
 def field_words(split_lists: pl.Series) -> FieldWords:
     """FieldWords of a column of ``_split_words`` lists (null: no words)."""
+    # The words straight from the Arrow list array: no exploded copy in Polars first.
+    lists = split_lists.to_arrow()
     lengths = split_lists.list.len().fill_null(0).to_numpy().astype(np.int64)
-    flat = split_lists.explode(empty_as_null=False, keep_nulls=False)
-    if flat.len() == 0:
+    flat = lists.flatten()
+    if len(flat) == 0:
         return FieldWords.of(Ragged.from_lengths(np.zeros(0, dtype=np.uint32), lengths), pl.Series([], dtype=pl.String))
     codes, vocabulary = _codes(flat)
-    # Splitting on single spaces leaves empty strings between runs of spaces: no words.
-    empty = vocabulary.str.len_bytes().to_numpy() == 0
-    return FieldWords.of(Ragged.from_lengths(codes, lengths).where(~empty[codes]), vocabulary)
+    coded = Ragged.from_lengths(codes, lengths)
+    # Splitting on single spaces leaves empty strings between runs of spaces: no
+    # words. The empty string is at most one code.
+    empty = np.flatnonzero(vocabulary.str.len_bytes().to_numpy() == 0)
+    return FieldWords.of(coded.where(codes != empty[0]) if len(empty) else coded, vocabulary)
 
 
 def word_hashes(word_lists: pl.Series) -> Ragged:
@@ -304,11 +328,20 @@ def concat_records(parts: list[Ragged]) -> Ragged:
 
 def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, FieldWords]]:
     """(shingles of the whole record, words of each field), for every row of ``frame``."""
+    words_of = record_words(frame, fields)
+    return shingles_of(words_of, n), words_of
+
+
+def record_words(frame: pl.DataFrame, fields: tuple[str, ...]) -> dict[str, FieldWords]:
+    """The words of each field (``FieldWords``), for every row of ``frame``."""
     # One select: Polars tokenises the fields in parallel.
     tokenised = frame.select(_split_words(pl.col(field)) for field in fields)
-    words_of = {field: field_words(tokenised.get_column(field)) for field in fields}
-    shingles = concat_records([ngrams(words_of[field].word_hashes(), n, salt=field) for field in fields])
-    return shingles, words_of
+    return {field: field_words(tokenised.get_column(field)) for field in fields}
+
+
+def shingles_of(words_of: dict[str, FieldWords], n: int) -> Ragged:
+    """The shingles of the whole record, from the words of its fields (``record_words``)."""
+    return concat_records([ngrams(words.word_hashes(), n, salt=field) for field, words in words_of.items()])
 
 
 # ---------------------------------------------------------------- signatures
@@ -411,24 +444,34 @@ def bucket_pairs(keys: np.ndarray, owner: np.ndarray) -> pl.DataFrame:
     increasing order of the rows given: the first members of a large bucket are
     its pivots. Buckets are independent, so any split of the keys into groups of
     whole buckets gives, together, the same pairs."""
-    order = np.argsort(keys, kind="stable")
-    keys, owner = keys[order], owner[order]
+    span = int(owner.max()) + 1 if len(owner) else 1
+    pairs = sorted_unique(bucket_pair_codes(keys, owner, span))
+    return pl.DataFrame({"a": pairs // span, "b": pairs % span}, schema={"a": pl.Int64, "b": pl.Int64})
+
+
+def bucket_pair_codes(keys: np.ndarray, owner: np.ndarray, span: int) -> np.ndarray:
+    """``a * span + b`` of each pair of ``bucket_pairs`` (``span`` above every
+    owner), unsorted and possibly repeated: what to gather from several groups of
+    buckets before one ``sorted_unique``."""
+    # Not a stable sort (twice as fast): only a large bucket's order matters, and
+    # that is restored below.
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
     # Buckets are runs of equal keys in the sorted keys.
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])
     small = (sizes > 1) & (sizes <= LARGE_BUCKET)
-    a, b = _all_pairs(owner, starts[small], sizes[small])
+    a, b = _all_pairs(owner[order], starts[small], sizes[small])
     a, b = [a], [b]
     for start, size in zip(starts[sizes > LARGE_BUCKET].tolist(), sizes[sizes > LARGE_BUCKET].tolist()):
-        members = owner[start : start + size]
+        # The members in the order given (their positions sorted): the first are the pivots.
+        members = owner[np.sort(order[start : start + size])]
         a.append(np.repeat(members[:PIVOTS], size))
         b.append(np.tile(members, PIVOTS))
     a, b = np.concatenate(a), np.concatenate(b)
     low, high = np.minimum(a, b), np.maximum(a, b)
     distinct = low != high
-    span = int(owner.max()) + 1 if len(owner) else 1
-    pairs = sorted_unique(low[distinct] * span + high[distinct])
-    return pl.DataFrame({"a": pairs // span, "b": pairs % span}, schema={"a": pl.Int64, "b": pl.Int64})
+    return low[distinct] * span + high[distinct]
 
 
 def _all_pairs(owner: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

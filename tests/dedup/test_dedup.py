@@ -205,6 +205,30 @@ def test_report_counts_clusters_and_shows_survivor_against_removed():
     json.dumps(report)  # plain JSON types only
 
 
+def test_example_similarities_measured_together_equal_each_clusters_own():
+    """Every example cluster's pairs are measured in one go: each similarity is the
+    one its cluster's pairs give alone."""
+    from pipeline.dedup import dedup as D
+
+    frame = marked(
+        ("Write a story.", "", STORY),
+        ("Write a story.", "", STORY + " The end."),
+        ("Write a story.", "", STORY + " Or so they say."),
+        ("Name three colours.", "", "Red, yellow and blue."),
+        ("Name three colours.", "", "Cyan, magenta and yellow."),
+        ("Tell me a tale.", "", STORY.replace("dragon", "lizard")),
+        ("Tell me a tale.", "", STORY.replace("dragon", "lizard") + " He never did."),
+    )
+    facts = dedup_facts(frame, Context(Config()))
+    assert len(facts.candidates) >= 2
+    for candidate in facts.candidates:
+        members = frame.filter(pl.col(C.CLUSTER) == candidate.cluster)
+        survivor = members.filter(pl.col(C.DEDUP_REASON).is_null())
+        removed = members.filter(pl.col(C.DEDUP_REASON).is_not_null())
+        alone, _ = D.pair_similarity(removed, pl.concat([survivor] * removed.height), DedupConfig())
+        assert [row["similarity"] for row in candidate.example["removed"]] == [round(float(v), 4) for v in alone]
+
+
 def test_report_clips_long_texts():
     long_output = "word " * 200
     frame = marked(("Say it.", "", long_output), ("Say it.", "", long_output))
@@ -390,6 +414,44 @@ def test_survivors_are_the_same_with_the_rows_near_dedup_tokenised_or_tokenised_
     assert reused.equals(fresh)
 
 
+def test_survivor_checks_reuse_the_answers_near_dedup_gave(monkeypatch):
+    """Pairs near dedup verified are not verified again when survivors are chosen,
+    and the marks are those of verifying every pair (answers dropped)."""
+    from dataclasses import replace
+
+    from pipeline.dedup import dedup as D
+    from pipeline.synthetic import make_corpus
+
+    records, _ = make_corpus(1500, seed=9)
+    frame = prepared(*[(r["instruction"], r["input"], r["output"]) for r in records])
+    config = Config()
+    keys = D.duplicate_keys(frame)
+    rank = D.best_first_rank(frame, config)
+    roots, common, known = D._cluster_roots(frame, keys, config.dedup)
+    assert known.answers.near.any() and not known.answers.near.all()
+    verified = []
+    real_verify = D.verify
+    monkeypatch.setattr(D, "verify", lambda *args, **kwargs: verified.append(len(args[2])) or real_verify(*args, **kwargs))
+    reused = D.mark_clusters(frame, keys, roots, rank, config.dedup, common, known=known)
+    with_answers, verified[:] = sum(verified), []
+    again = D.mark_clusters(frame, keys, roots, rank, config.dedup, common, known=replace(known, answers=None))
+    assert with_answers < sum(verified)
+    assert reused.get_column(C.DEDUP_REASON).drop_nulls().len() > 50
+    assert reused.equals(again)
+
+
+def test_answers_are_found_whichever_way_round_a_pair_is_asked():
+    from pipeline.dedup.dedup import _Answers
+
+    for order in ([0, 1, 2], [2, 1, 0]):  # given sorted or not
+        answers = _Answers.of(np.array([5, 2, 9])[order], np.array([1, 7, 3])[order], np.array([True, False, False])[order])
+        found, near = answers.lookup(np.array([1, 7, 3, 1, 0]), np.array([5, 2, 9, 2, 4]))
+        assert found.tolist() == [True, True, True, False, False]
+        assert near.tolist() == [True, False, False, False, False]
+    found, near = _Answers.of(*[np.empty(0, dtype=np.int64)] * 2, np.empty(0, dtype=bool)).lookup(np.array([1]), np.array([2]))
+    assert found.tolist() == [False] and near.tolist() == [False]
+
+
 def test_union_find_roots_in_bulk_equal_find():
     from pipeline.dedup.dedup import UnionFind
 
@@ -397,6 +459,28 @@ def test_union_find_roots_in_bulk_equal_find():
     clusters = UnionFind(500)
     clusters.union_pairs(rng.integers(0, 500, 400), rng.integers(0, 500, 400))
     assert clusters.roots().tolist() == [clusters.find(node) for node in range(500)]
+
+
+@pytest.mark.parametrize("pairs", [3000, 20000])
+def test_union_of_pairs_in_bulk_gives_the_roots_of_one_union_at_a_time(pairs):
+    """Random pairs over a forest already holding some sets, and a long chain given
+    from its far end: the same roots as joining each pair on its own."""
+    from pipeline.dedup.dedup import UnionFind
+
+    rng = np.random.default_rng(pairs)
+    size = 30000
+    a, b = rng.integers(0, size, pairs), rng.integers(0, size, pairs)
+    chain = np.arange(size - 1, size - 2001, -1)
+    a, b = np.r_[a, chain[1:]], np.r_[b, chain[:-1]]
+    bulk, one_by_one = UnionFind(size), UnionFind(size)
+    for clusters in (bulk, one_by_one):
+        clusters.union_pairs(np.arange(0, 600, 2), np.arange(1, 601, 2))  # below BULK: one at a time
+    bulk.union_pairs(a, b)
+    for left, right in zip(a.tolist(), b.tolist()):
+        one_by_one.union(left, right)
+    assert len(a) >= UnionFind.BULK
+    np.testing.assert_array_equal(bulk.roots(), one_by_one.roots())
+    assert bulk.roots().tolist() == [bulk.find(node) for node in range(size)]
 
 
 def test_marks_are_the_same_when_nothing_is_kept_and_everything_is_checked_in_blocks(monkeypatch):

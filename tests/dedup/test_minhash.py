@@ -163,6 +163,19 @@ def test_a_large_bucket_pairs_its_members_with_pivots_only():
     assert pairs.get_column("a").max() == pivots - 1
 
 
+def test_a_large_buckets_pivots_are_its_first_members_wherever_the_sort_puts_them():
+    rng = np.random.default_rng(4)
+    keys = np.where(rng.random(3000) < 0.5, 7, rng.integers(100, 200, 3000)).astype(np.uint64)
+    owner = np.arange(3000, dtype=np.int64) * 2
+    expected = set()
+    for key in np.unique(keys).tolist():
+        members = owner[keys == key].tolist()
+        firsts = members[: minhash.PIVOTS] if len(members) > minhash.LARGE_BUCKET else members
+        expected |= {(min(p, m), max(p, m)) for p in firsts for m in members if p != m}
+    pairs = minhash.bucket_pairs(keys, owner)
+    assert set(zip(pairs.get_column("a").to_list(), pairs.get_column("b").to_list())) == expected
+
+
 def test_a_bucket_at_the_limit_pairs_everyone():
     size = minhash.LARGE_BUCKET
     signature = np.zeros((size, 4), dtype=np.uint32)
@@ -214,3 +227,26 @@ def test_stacked_field_words_keep_each_word_and_its_hash():
              for i in range(4)]
     assert words == [["b", "a"], ["c"], ["d", "a"], []]
     assert stacked.hashes.tolist() == [minhash.stable_hash64(word) for word in stacked.vocabulary.to_list()]
+
+
+def lists_of(ragged: minhash.Ragged) -> list[list[int]]:
+    return [ragged.values[ragged.offsets[i] : ragged.offsets[i + 1]].tolist() for i in range(len(ragged))]
+
+
+def test_sets_are_each_records_distinct_values_sorted_and_their_own_sets():
+    ragged = minhash.Ragged.from_lengths(np.array([3, 1, 3, 2, 5, 5, 7], dtype=np.uint32), np.array([4, 0, 2, 1]))
+    sets = ragged.sets
+    assert lists_of(sets) == [[1, 2, 3], [], [5], [7]]
+    assert lists_of(ragged.sorted()) == [[1, 2, 3, 3], [], [5, 5], [7]]
+    assert sets.sets is sets and not ragged.distinct
+    stacked = minhash.Ragged.stack([sets, sets.take(np.array([3, 0]))])
+    assert stacked.distinct and lists_of(stacked) == [[1, 2, 3], [], [5], [7], [7], [1, 2, 3]]
+    assert lists_of(minhash.Ragged.stack([ragged, sets]).sets) == [[1, 2, 3], [], [5], [7], [1, 2, 3], [], [5], [7]]
+
+
+def test_signatures_of_the_shingles_sets_equal_those_of_the_shingles():
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(0, 40, 200)
+    shingles = minhash.Ragged.from_lengths(rng.integers(0, 50, int(lengths.sum())).astype(np.uint32), lengths)
+    assert len(shingles.sets.values) < len(shingles.values)  # repeats were dropped
+    np.testing.assert_array_equal(minhash.signatures(shingles.sets, 32, 1), minhash.signatures(shingles, 32, 1))
