@@ -36,6 +36,7 @@ from typing import Callable
 import polars as pl
 
 from pipeline import columns as C
+from pipeline.real_data import SHARED_DATA, real_data_present, real_records
 from pipeline.synthetic import recase, repunctuate, respace, make_corpus, write_jsonl
 
 DEDUP_REASONS = ("exact_duplicate", "near_duplicate", "conflicting_output")
@@ -153,30 +154,8 @@ def child_main(argv: list[str]) -> None:
 
 # ---------------------------------------------------------------- the real-text corpus
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BENCHMARK_FILES = ("benchmarks/alpaca_eval_davinci003.json", "benchmarks/humaneval.jsonl.gz", "dev/gsm8k_test.jsonl")
-# (file under the shared data folder, {our field: its key}) for every real set used.
-_REAL_SOURCES = (
-    ("alpaca_5000.json", {"instruction": "instruction", "input": "input", "output": "output"}),
-    ("dev/code_alpaca_2k.json", {"instruction": "instruction", "input": "input", "output": "output"}),
-    ("dev/gpteacher_codegen.json", {"instruction": "instruction", "input": "input", "output": "response"}),
-    ("dev/gsm8k_test.jsonl", {"instruction": "question", "output": "answer"}),
-    ("dev/t0_wiki_hop_generate_object.jsonl", {"instruction": "prompt", "output": "completion"}),
-    ("dev/t0_multi_news_summary.jsonl", {"instruction": "prompt", "output": "completion"}),
-)
 _LEAD_INS = ["Please ", "Task: ", "Kindly ", "Now, ", "Question: "]
-
-
-def real_records(data: Path = SHARED_DATA) -> list[dict]:
-    """The real sets in ``data`` (the Alpaca sample and every dev/ set) as Alpaca
-    records, in file order. GSM8K's test set is among them on purpose: a real corpus
-    can hold benchmark problems, and the decontamination section must find them."""
-    records = []
-    for name, keys in _REAL_SOURCES:
-        text = (data / name).read_text(encoding="utf-8")
-        rows = json.loads(text) if name.endswith(".json") else [json.loads(line) for line in text.splitlines() if line.strip()]
-        records += [{field: str(row.get(keys[field]) or "") if field in keys else "" for field in C.FIELDS} for row in rows]
-    return records
 
 
 def _reworded(record: dict, rng: random.Random) -> dict:
@@ -213,7 +192,7 @@ def real_text_corpus(out: Path, data: Path = SHARED_DATA, least_rows: int = 60_0
     every real record once, then reworded copies of all of them (so it holds near
     duplicates) until it has at least ``least_rows`` rows and ``least_bytes`` bytes
     of JSONL; rows shuffled with ``seed``. Reused by every real-text section."""
-    if not all((data / name).exists() for name, _ in _REAL_SOURCES):
+    if not real_data_present(data):
         return None
     base = real_records(data)
     base_bytes = sum(len(json.dumps(r, ensure_ascii=False).encode()) + 1 for r in base)

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 import rules.arithmetic as A
-from pipeline.bench import _REAL_SOURCES, SHARED_DATA, real_records
+from pipeline.real_data import SHARED_DATA, real_data_present, real_records
 from rules.base import ALIKE_RANGES, any_word, any_word_start, ascii_boundaries, regex_alike
 
 # The pre-filter as it was written before the prescreen, with \b: the rows the
@@ -71,7 +71,7 @@ def _literal_frame() -> pl.DataFrame:
                         schema={"instruction": pl.String, "input": pl.String, "output": pl.String})
 
 
-REAL_DATA_PRESENT = all((SHARED_DATA / name).exists() for name, _ in _REAL_SOURCES)
+REAL_DATA_PRESENT = real_data_present()
 
 
 def _real_frame() -> pl.DataFrame:

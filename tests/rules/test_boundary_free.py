@@ -9,7 +9,7 @@ import pytest
 
 import rules.content as content
 import rules.reference as reference
-from pipeline.bench import _REAL_SOURCES, SHARED_DATA, real_records
+from pipeline.real_data import SHARED_DATA, real_data_present, real_records
 from rules.base import boundary_free
 
 SPELLED = {
@@ -43,7 +43,7 @@ def test_boundary_free_spelling_matches_the_original_on_word_edges(name):
     assert (_matches(texts, pattern) == _matches(texts, boundary_free(pattern))).all()
 
 
-@pytest.mark.skipif(not all((SHARED_DATA / name).exists() for name, _ in _REAL_SOURCES),
+@pytest.mark.skipif(not real_data_present(),
                     reason=f"reference data not present: {SHARED_DATA}")
 def test_boundary_free_spellings_match_the_originals_on_the_real_data():
     frame = pl.DataFrame(real_records(SHARED_DATA))

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import rules.language as L
-from pipeline.bench import _REAL_SOURCES, SHARED_DATA, real_records
+from pipeline.real_data import SHARED_DATA, real_data_present, real_records
 
 
 def _old_plainly_english() -> pl.Expr:
@@ -47,7 +47,7 @@ def _literal_frame() -> pl.DataFrame:
                         schema={"instruction": pl.String, "input": pl.String, "output": pl.String})
 
 
-REAL_DATA_PRESENT = all((SHARED_DATA / name).exists() for name, _ in _REAL_SOURCES)
+REAL_DATA_PRESENT = real_data_present()
 
 
 def _assert_screens_as_before(frame: pl.DataFrame) -> pl.Series:
