@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pipeline.bench import _REAL_SOURCES, SHARED_DATA, real_records
+from pipeline.real_data import SHARED_DATA, real_data_present, real_records
 from rules.base import only_where
 from rules.content import KEY_CHARACTER, comparable, may_share_comparable
 from rules.params import RuleParams
@@ -100,7 +100,7 @@ def test_screens_drop_no_marked_row_on_literal_rows():
     assert fired["output_echoes_instruction"] >= 3 and fired["input_repeats_instruction"] >= 5
 
 
-REAL_DATA_PRESENT = all((SHARED_DATA / name).exists() for name, _ in _REAL_SOURCES)
+REAL_DATA_PRESENT = real_data_present()
 
 
 @pytest.mark.skipif(not REAL_DATA_PRESENT, reason=f"reference data not present: {SHARED_DATA}")
