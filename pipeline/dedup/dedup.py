@@ -428,10 +428,11 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
             if sum(part.size for part in kept) > KEEP_TOKENISED:
                 kept = None
 
+    word_hashes = {field: minhash.WordHashes() for field in C.FIELDS}  # words hashed in earlier batches
     with ThreadPoolExecutor(1) as pool:
         signing = None
         for start in range(0, frame.height, SIGNATURE_BATCH):
-            words = minhash.record_words(frame.slice(start, SIGNATURE_BATCH), C.FIELDS)
+            words = minhash.record_words(frame.slice(start, SIGNATURE_BATCH), C.FIELDS, word_hashes)
             if signing is not None:
                 keep(signing)
             signing = pool.submit(sign, start, words)

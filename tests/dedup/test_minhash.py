@@ -229,6 +229,23 @@ def test_stacked_field_words_keep_each_word_and_its_hash():
     assert stacked.hashes.tolist() == [minhash.stable_hash64(word) for word in stacked.vocabulary.to_list()]
 
 
+
+def test_remembered_word_hashes_are_the_stable_hashes():
+    cache = minhash.WordHashes()
+    batches = [["naïve", "a", "b"], ["b", "c", "naïve", ""], ["c", "d"], []]
+    for words in batches:  # words met before, and words new to the cache
+        got = cache(pl.Series(words, dtype=pl.String))
+        assert got.tolist() == [minhash.stable_hash64(word) for word in words]
+    assert len(cache.hashes) == 6  # each distinct word remembered once
+
+
+def test_word_hashes_past_the_limit_are_computed_not_remembered(monkeypatch):
+    monkeypatch.setattr(minhash.WordHashes, "LIMIT", 2)
+    cache = minhash.WordHashes()
+    assert cache(pl.Series(["a", "b"])).tolist() == [minhash.stable_hash64(w) for w in "ab"]
+    assert cache(pl.Series(["c", "a"])).tolist() == [minhash.stable_hash64(w) for w in "ca"]
+    assert len(cache.hashes) == 2
+
 def lists_of(ragged: minhash.Ragged) -> list[list[int]]:
     return [ragged.values[ragged.offsets[i] : ragged.offsets[i + 1]].tolist() for i in range(len(ragged))]
 
