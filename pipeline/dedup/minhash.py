@@ -231,8 +231,14 @@ class WordHashes:
     def __init__(self) -> None:
         self.words: pa.Array | None = None
         self.hashes = np.empty(0, dtype=_U64)
+        self._vocabulary: pl.Series | None = None
 
     def __call__(self, vocabulary: pl.Series) -> np.ndarray:
+        return self.find(vocabulary)[0]
+
+    def find(self, vocabulary: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        """(the hash of each word, its place among the remembered words once this
+        call has remembered the new ones; -1 where the limit left it out)."""
         words = vocabulary.to_arrow()
         if self.words is None or len(self.words) == 0:
             at = np.full(len(words), -1, dtype=np.int64)
@@ -246,20 +252,32 @@ class WordHashes:
         hashes[new] = _stable_hashes(vocabulary.gather(new))
         if len(new) and len(self.hashes) + len(new) <= self.LIMIT:
             added = words.take(pa.array(new))
+            at[new] = len(self.hashes) + np.arange(len(new))
             self.words = added if self.words is None else pa.concat_arrays([self.words.cast(added.type), added])
-            self.hashes = np.concatenate([self.hashes, hashes[new]])
-        return hashes
+            self.hashes = np.concatenate([self.hashes, hashes[new]])  # a new array: earlier ones stay as they were
+        return hashes, at
+
+    def vocabulary(self) -> pl.Series:
+        """The remembered words, in order (as they are now: later words are appended)."""
+        if self.words is None:
+            return pl.Series([], dtype=pl.String)
+        if self._vocabulary is None or self._vocabulary.len() != len(self.words):
+            self._vocabulary = pl.Series(self.words, dtype=pl.String)
+        return self._vocabulary
 
 
 @dataclass(frozen=True)
 class FieldWords:
     """The words of one field of each record: ``codes`` (one array per record, in
     text order) index ``vocabulary``, the distinct words of these records. A code
-    is the same word wherever it occurs in one FieldWords, and only there."""
+    is the same word wherever it occurs in one FieldWords, and only there, unless
+    ``shared``: then the codes are places among the words ``shared`` remembers,
+    the same in every FieldWords coded with it (stacked without recoding)."""
 
     codes: Ragged  # uint32
     vocabulary: pl.Series  # String
     hashes: np.ndarray  # the stable hash of each vocabulary word
+    shared: "WordHashes | None" = None
 
     @staticmethod
     def of(codes: Ragged, vocabulary: pl.Series, cache: "WordHashes | None" = None) -> "FieldWords":
@@ -269,6 +287,11 @@ class FieldWords:
     @staticmethod
     def stack(parts: list["FieldWords"]) -> "FieldWords":
         """The records of every part, one part after the other, coded with one vocabulary."""
+        shared = parts[0].shared
+        if shared is not None and all(part.shared is shared for part in parts):
+            # Every part's vocabulary is a beginning of the longest one: the codes stand.
+            longest = max(parts, key=lambda part: part.vocabulary.len())
+            return FieldWords(Ragged.stack([part.codes for part in parts]), longest.vocabulary, longest.hashes, shared)
         # One dictionary encoding of every part's vocabulary: the words in order of
         # first appearance, and each part's codes in it (a cast to an Enum of the
         # whole vocabulary, per part, cost several times more).
@@ -286,7 +309,7 @@ class FieldWords:
 
     def take(self, records: np.ndarray) -> "FieldWords":
         """The words of ``records``, in that order, with the same codes."""
-        return FieldWords(self.codes.take(records), self.vocabulary, self.hashes)
+        return FieldWords(self.codes.take(records), self.vocabulary, self.hashes, self.shared)
 
     def word_hashes(self) -> Ragged:
         return Ragged(self.hashes[self.codes.values], self.codes.offsets)
@@ -310,7 +333,13 @@ def field_words(split_lists: pl.Series, cache: WordHashes | None = None) -> Fiel
     # Splitting on single spaces leaves empty strings between runs of spaces: no
     # words. The empty string is at most one code.
     empty = np.flatnonzero(vocabulary.str.len_bytes().to_numpy() == 0)
-    return FieldWords.of(coded.where(codes != empty[0]) if len(empty) else coded, vocabulary, cache)
+    coded = coded.where(codes != empty[0]) if len(empty) else coded
+    if cache is None:
+        return FieldWords.of(coded, vocabulary)
+    hashes, at = cache.find(vocabulary)
+    if (at >= 0).all():  # every word remembered: coded by its place there, like every other batch's
+        return FieldWords(Ragged(at.astype(np.uint32)[coded.values], coded.offsets), cache.vocabulary(), cache.hashes, cache)
+    return FieldWords(coded, vocabulary, hashes)
 
 
 def word_hashes(word_lists: pl.Series) -> Ragged:
