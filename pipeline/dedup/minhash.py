@@ -328,6 +328,10 @@ def field_words(split_lists: pl.Series, cache: WordHashes | None = None) -> Fiel
     flat = lists.flatten()
     if len(flat) == 0:
         return FieldWords.of(Ragged.from_lengths(np.zeros(0, dtype=np.uint32), lengths), pl.Series([], dtype=pl.String))
+    if cache is not None and cache.words is not None:
+        shared = _coded_by_cache(flat, lengths, cache)
+        if shared is not None:
+            return shared
     codes, vocabulary = _codes(flat)
     coded = Ragged.from_lengths(codes, lengths)
     # Splitting on single spaces leaves empty strings between runs of spaces: no
@@ -340,6 +344,27 @@ def field_words(split_lists: pl.Series, cache: WordHashes | None = None) -> Fiel
     if (at >= 0).all():  # every word remembered: coded by its place there, like every other batch's
         return FieldWords(Ragged(at.astype(np.uint32)[coded.values], coded.offsets), cache.vocabulary(), cache.hashes, cache)
     return FieldWords(coded, vocabulary, hashes)
+
+
+def _coded_by_cache(flat: pa.Array, lengths: np.ndarray, cache: WordHashes) -> FieldWords | None:
+    """``field_words`` of the words ``flat`` coded by their places among the words
+    ``cache`` remembers (``FieldWords.shared``): one Arrow lookup per word, and a
+    dictionary encoding of the words new to it alone (once most words are known,
+    cheaper than encoding them all, then looking up each distinct one). None when
+    the cache cannot remember every new word."""
+    found = pl.Series(pc.index_in(flat, value_set=cache.words.cast(flat.type))).fill_null(-1).to_numpy()
+    codes = found.astype(np.int64)
+    new = np.flatnonzero(codes < 0)
+    if len(new):
+        new_codes, new_words = _codes(flat.take(pa.array(new)))
+        _, at = cache.find(new_words)
+        if (at < 0).any():
+            return None
+        codes[new] = at[new_codes]
+    # Splitting on single spaces leaves empty strings between runs of spaces: no words.
+    words = pl.Series(pc.binary_length(flat)).to_numpy() != 0
+    coded = Ragged.from_lengths(codes.astype(np.uint32), lengths).where(words)
+    return FieldWords(coded, cache.vocabulary(), cache.hashes, cache)
 
 
 def word_hashes(word_lists: pl.Series) -> Ragged:

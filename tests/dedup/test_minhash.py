@@ -252,15 +252,17 @@ def words_of_records(coded: minhash.FieldWords) -> list[list[str]]:
     return [coded.vocabulary.gather(coded.codes.values[offsets[i]:offsets[i + 1]]).to_list() for i in range(len(offsets) - 1)]
 
 
-@pytest.mark.parametrize("limit", [100, 3])  # every word remembered (shared codes), or the limit reached (recoded)
+@pytest.mark.parametrize("limit", [100, 4])  # every word remembered (shared codes), or the limit reached (recoded)
 def test_field_words_coded_with_remembered_words_stack_to_the_same_words(monkeypatch, limit):
     monkeypatch.setattr(minhash.WordHashes, "LIMIT", limit)
     cache = minhash.WordHashes()
-    batches = [[["b", "a"], ["c"]], [["d", "a"], []], [["a", "e", "b"]]]
+    # Empty strings (what runs of spaces split into) are no words, in the first batch or a later one.
+    batches = [[["b", "", "a"], ["c"]], [["d", "a"], []], [["a", "", "e", "b"]]]
     parts = [minhash.field_words(pl.Series(lists, dtype=pl.List(pl.String)), cache) for lists in batches]
     assert [part.shared is cache for part in parts] == ([True, True, True] if limit == 100 else [True, False, False])
     stacked = minhash.FieldWords.stack(parts)
     assert words_of_records(stacked) == [["b", "a"], ["c"], ["d", "a"], [], ["a", "e", "b"]]
+    assert [len(part.vocabulary) for part in parts][-1] == (6 if limit == 100 else 4)  # the empty string is a word there
     assert stacked.hashes.tolist() == [minhash.stable_hash64(word) for word in stacked.vocabulary.to_list()]
     taken = stacked.take(np.array([4, 0]))
     assert words_of_records(taken) == [["a", "e", "b"], ["b", "a"]]
