@@ -428,10 +428,19 @@ def record_words(frame: pl.DataFrame, fields: tuple[str, ...],
                  caches: dict[str, WordHashes] | None = None) -> dict[str, FieldWords]:
     """The words of each field (``FieldWords``), for every row of ``frame``
     (``caches``: a ``WordHashes`` per field, kept from batch to batch)."""
+    return coded_words(split_fields(frame, fields), caches)
+
+
+def split_fields(frame: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
+    """The ``_split_words`` lists of each field, a column each (``coded_words`` makes them ``FieldWords``)."""
     # One select: Polars tokenises the fields in parallel.
-    tokenised = frame.select(_split_words(pl.col(field)) for field in fields)
+    return frame.select(_split_words(pl.col(field)) for field in fields)
+
+
+def coded_words(split: pl.DataFrame, caches: dict[str, WordHashes] | None = None) -> dict[str, FieldWords]:
+    """``field_words`` of each column of ``split_fields``."""
     caches = caches or {}
-    return {field: field_words(tokenised.get_column(field), caches.get(field)) for field in fields}
+    return {field: field_words(split.get_column(field), caches.get(field)) for field in split.columns}
 
 
 def shingles_of(words_of: dict[str, FieldWords], n: int) -> Ragged:
