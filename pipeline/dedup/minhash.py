@@ -30,7 +30,11 @@ record. The steps, and what people get wrong about each:
 
 Words are coded once per batch (``FieldWords``: an exact code per distinct word,
 its blake2b hash, and each record's codes), so the field checks, the boilerplate
-filter and the maths check compare small integers, never strings.
+filter and the maths check compare small integers, never strings. Across the
+batches of one pass, the words already met are remembered (``WordHashes``, a
+bounded number): a batch's words are then coded by their place among them (one
+Arrow lookup per word, no blake2b for a known word), so the batches share one
+coding and stack without recoding.
 """
 
 from __future__ import annotations
@@ -363,7 +367,8 @@ def _coded_by_cache(flat: pa.Array, lengths: np.ndarray, cache: WordHashes) -> F
         codes[new] = at[new_codes]
     # Splitting on single spaces leaves empty strings between runs of spaces: no words.
     words = pl.Series(pc.binary_length(flat)).to_numpy() != 0
-    coded = Ragged.from_lengths(codes.astype(np.uint32), lengths).where(words)
+    coded = Ragged.from_lengths(codes.astype(np.uint32), lengths)
+    coded = coded if words.all() else coded.where(words)
     return FieldWords(coded, cache.vocabulary(), cache.hashes, cache)
 
 
