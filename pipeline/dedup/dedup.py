@@ -407,12 +407,15 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
     eligible = np.empty(frame.height, dtype=bool)
     kept: list[Tokenised] | None = []
 
-    def sign(start: int, words: dict[str, minhash.FieldWords]) -> tuple[int, np.ndarray, np.ndarray, Tokenised]:
-        # Shingles, their sets and the signatures are NumPy work: they run in the
-        # second thread while the main one tokenises the next batch (Polars, Arrow
-        # and a hash per distinct word). The sets are what verification reads: they
-        # replace the shingles, and a minimum ignores repeats, so the signatures
-        # are the same from them.
+    word_hashes = {field: minhash.WordHashes() for field in C.FIELDS}  # words hashed in earlier batches
+
+    def sign(start: int, split: pl.DataFrame) -> tuple[int, np.ndarray, np.ndarray, Tokenised]:
+        # Coding the words (Arrow), shingles, their sets and the signatures
+        # (NumPy) run in the second thread while the main one splits the next
+        # batch's texts into words (Polars): both release the GIL. The sets are
+        # what verification reads: they replace the shingles, and a minimum
+        # ignores repeats, so the signatures are the same from them.
+        words = minhash.coded_words(split, word_hashes)
         shingles = minhash.shingles_of(words, config.ngram).sets
         signature = minhash.signatures(shingles, config.num_perm, config.seed)
         return start, signature, minhash.band_keys(signature, bands, rows), Tokenised(shingles, words)
@@ -428,13 +431,13 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
             if sum(part.size for part in kept) > KEEP_TOKENISED:
                 kept = None
 
-    with ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(1) as pool:  # one thread: the batches' words are coded in order, with one word_hashes
         signing = None
         for start in range(0, frame.height, SIGNATURE_BATCH):
-            words = minhash.record_words(frame.slice(start, SIGNATURE_BATCH), C.FIELDS)
+            split = minhash.split_fields(frame.slice(start, SIGNATURE_BATCH), C.FIELDS)
             if signing is not None:
                 keep(signing)
-            signing = pool.submit(sign, start, words)
+            signing = pool.submit(sign, start, split)
         if signing is not None:
             keep(signing)
     return signatures, keys, eligible, Tokenised.stack(kept) if kept else None

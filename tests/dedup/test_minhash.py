@@ -229,6 +229,44 @@ def test_stacked_field_words_keep_each_word_and_its_hash():
     assert stacked.hashes.tolist() == [minhash.stable_hash64(word) for word in stacked.vocabulary.to_list()]
 
 
+
+def test_remembered_word_hashes_are_the_stable_hashes():
+    cache = minhash.WordHashes()
+    batches = [["naïve", "a", "b"], ["b", "c", "naïve", ""], ["c", "d"], []]
+    for words in batches:  # words met before, and words new to the cache
+        got = cache(pl.Series(words, dtype=pl.String))
+        assert got.tolist() == [minhash.stable_hash64(word) for word in words]
+    assert len(cache.hashes) == 6  # each distinct word remembered once
+
+
+def test_word_hashes_past_the_limit_are_computed_not_remembered(monkeypatch):
+    monkeypatch.setattr(minhash.WordHashes, "LIMIT", 2)
+    cache = minhash.WordHashes()
+    assert cache(pl.Series(["a", "b"])).tolist() == [minhash.stable_hash64(w) for w in "ab"]
+    assert cache(pl.Series(["c", "a"])).tolist() == [minhash.stable_hash64(w) for w in "ca"]
+    assert len(cache.hashes) == 2
+
+
+def words_of_records(coded: minhash.FieldWords) -> list[list[str]]:
+    offsets = coded.codes.offsets
+    return [coded.vocabulary.gather(coded.codes.values[offsets[i]:offsets[i + 1]]).to_list() for i in range(len(offsets) - 1)]
+
+
+@pytest.mark.parametrize("limit", [100, 4])  # every word remembered (shared codes), or the limit reached (recoded)
+def test_field_words_coded_with_remembered_words_stack_to_the_same_words(monkeypatch, limit):
+    monkeypatch.setattr(minhash.WordHashes, "LIMIT", limit)
+    cache = minhash.WordHashes()
+    # Empty strings (what runs of spaces split into) are no words, in the first batch or a later one.
+    batches = [[["b", "", "a"], ["c"]], [["d", "a"], []], [["a", "", "e", "b"]]]
+    parts = [minhash.field_words(pl.Series(lists, dtype=pl.List(pl.String)), cache) for lists in batches]
+    assert [part.shared is cache for part in parts] == ([True, True, True] if limit == 100 else [True, False, False])
+    stacked = minhash.FieldWords.stack(parts)
+    assert words_of_records(stacked) == [["b", "a"], ["c"], ["d", "a"], [], ["a", "e", "b"]]
+    assert [len(part.vocabulary) for part in parts][-1] == (6 if limit == 100 else 4)  # the empty string is a word there
+    assert stacked.hashes.tolist() == [minhash.stable_hash64(word) for word in stacked.vocabulary.to_list()]
+    taken = stacked.take(np.array([4, 0]))
+    assert words_of_records(taken) == [["a", "e", "b"], ["b", "a"]]
+
 def lists_of(ragged: minhash.Ragged) -> list[list[int]]:
     return [ragged.values[ragged.offsets[i] : ragged.offsets[i + 1]].tolist() for i in range(len(ragged))]
 
