@@ -98,6 +98,21 @@ def test_chunks_counted_in_an_earlier_batch_are_not_tokenized_again(tokenizer, m
         assert counted(tokenizer, frame).equals(expected_counts(tokenizer, frame))
 
 
+def test_pretokens_counted_in_an_earlier_batch_are_not_put_through_bpe_again(tokenizer, monkeypatch):
+    """New chunks of a later batch made of pre-tokens counted before: only the new
+    pre-token goes to the BPE model, and the counts are those of plain encoding."""
+    first, second = frame_of(["x dog. cat"], [""], ["x"]), frame_of(["x dog! cat."], [""], ["x"])
+    monkeypatch.setattr(T, "_COUNTED", {})  # nothing counted by the tests before
+    through_bpe = []
+    real = T.bpe_counts
+    monkeypatch.setattr(T, "bpe_counts", lambda tok, pieces: through_bpe.extend(pieces.to_list()) or real(tok, pieces))
+    assert counted(tokenizer, first).equals(expected_counts(tokenizer, first))
+    assert sorted(through_bpe) == sorted(["x", " dog", ".", " cat"])
+    through_bpe.clear()
+    assert counted(tokenizer, second).equals(expected_counts(tokenizer, second))
+    assert through_bpe == ["!"]
+
+
 def ascii_texts() -> list[str]:
     """Every pair of ASCII characters, alone and after a space, two spaces, a newline, a
     letter and an apostrophe, and random mixes weighted to the regex's special cases
