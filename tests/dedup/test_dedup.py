@@ -398,7 +398,9 @@ def test_clusters_skipping_pairs_already_joined_equal_clusters_of_every_verified
     np.testing.assert_array_equal(roots, clusters.roots())
 
 
-def test_survivors_are_the_same_with_the_rows_near_dedup_tokenised_or_tokenised_again():
+def _clusters_of_a_synthetic_corpus():
+    """(frame, keys, rank, roots, boilerplate, rows tokenised, config) of 1,500
+    synthetic rows, as near dedup leaves them for choosing survivors."""
     from pipeline.dedup import dedup as D
     from pipeline.synthetic import make_corpus
 
@@ -408,6 +410,13 @@ def test_survivors_are_the_same_with_the_rows_near_dedup_tokenised_or_tokenised_
     keys = D.duplicate_keys(frame)
     rank = D.best_first_rank(frame, config)
     roots, common, known = D._cluster_roots(frame, keys, config.dedup)
+    return frame, keys, rank, roots, common, known, config
+
+
+def test_survivors_are_the_same_with_the_rows_near_dedup_tokenised_or_tokenised_again():
+    from pipeline.dedup import dedup as D
+
+    frame, keys, rank, roots, common, known, config = _clusters_of_a_synthetic_corpus()
     reused = D.mark_clusters(frame, keys, roots, rank, config.dedup, common, known=known)
     fresh = D.mark_clusters(frame, keys, roots, rank, config.dedup, common)
     assert reused.get_column(C.DEDUP_REASON).drop_nulls().len() > 50
@@ -420,14 +429,8 @@ def test_survivor_checks_reuse_the_answers_near_dedup_gave(monkeypatch):
     from dataclasses import replace
 
     from pipeline.dedup import dedup as D
-    from pipeline.synthetic import make_corpus
 
-    records, _ = make_corpus(1500, seed=9)
-    frame = prepared(*[(r["instruction"], r["input"], r["output"]) for r in records])
-    config = Config()
-    keys = D.duplicate_keys(frame)
-    rank = D.best_first_rank(frame, config)
-    roots, common, known = D._cluster_roots(frame, keys, config.dedup)
+    frame, keys, rank, roots, common, known, config = _clusters_of_a_synthetic_corpus()
     assert known.answers.near.any() and not known.answers.near.all()
     verified = []
     real_verify = D.verify
