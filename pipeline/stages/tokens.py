@@ -103,7 +103,7 @@ def text_counts(tokenizer: Tokenizer, texts: pl.Series) -> np.ndarray:
     hashes = chunks.hash(seed=0)
     first = hashes.arg_unique()
     distinct = hashes.gather(first)
-    # Which distinct chunk each chunk is: a join over millions of chunks, which Polars
+    # Which distinct chunk each chunk is: a lookup of millions of chunks, which Arrow
     # runs on the other core while this one counts the distinct chunks (mostly Python).
     with ThreadPoolExecutor(max_workers=1) as pool:
         where = pool.submit(looked_up, distinct.to_numpy(), np.arange(len(distinct)), hashes.to_numpy())
