@@ -230,6 +230,12 @@ def _json_line_records(source: str, numbered: Iterable[tuple[int, bytes]]) -> It
             yield RawRecord(source, index, None, _clip(raw), f"line is not valid JSON: {recover.TOO_DEEP}")
 
 
+def _line_record(source: str, number: int, line: bytes) -> RawRecord:
+    """The record of one line that is a record (``_is_record_line``), read as
+    ``_json_line_records`` reads it."""
+    return next(_json_line_records(source, [(number, line)]))
+
+
 def _is_record_line(line: bytes) -> bool:
     """Whether a line is a record (not blank), by the test ``_json_line_records``
     makes, without decoding the common line that starts an object."""
@@ -263,8 +269,7 @@ class LineBatch(Sequence[RawRecord]):
         return iter(self.records)
 
     def record_at(self, position: int) -> RawRecord:
-        """The record of one line, read as ``_json_line_records`` reads it."""
-        return next(_json_line_records(self.source, [(self.numbers[position], self.lines[position])]))
+        return _line_record(self.source, self.numbers[position], self.lines[position])
 
     @cached_property
     def records(self) -> list[RawRecord]:
@@ -307,7 +312,7 @@ def _line_batch(source: str, numbers: list[int], lines: list[bytes]) -> list[Raw
     plain = plain_lines.parse_plain([line for line, ok in zip(lines, is_plain) if ok]) if any(is_plain) else None
     if plain is None:
         return list(_json_line_records(source, zip(numbers, lines)))
-    others = {position: next(_json_line_records(source, [(numbers[position], lines[position])]))
+    others = {position: _line_record(source, numbers[position], lines[position])
               for position, ok in enumerate(is_plain) if not ok}
     return LineBatch(source, numbers, lines, is_plain, plain, others)
 
