@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -409,13 +410,10 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
 
     word_hashes = {field: minhash.WordHashes() for field in C.FIELDS}  # words hashed in earlier batches
 
-    def sign(start: int, split: pl.DataFrame) -> tuple[int, np.ndarray, np.ndarray, Tokenised]:
-        # Coding the words (Arrow), shingles, their sets and the signatures
-        # (NumPy) run in the second thread while the main one splits the next
-        # batch's texts into words (Polars): both release the GIL. The sets are
-        # what verification reads: they replace the shingles, and a minimum
-        # ignores repeats, so the signatures are the same from them.
-        words = minhash.coded_words(split, word_hashes)
+    def sign(start: int, coding: Future) -> tuple[int, np.ndarray, np.ndarray, Tokenised]:
+        # The sets are what verification reads: they replace the shingles, and a
+        # minimum ignores repeats, so the signatures are the same from them.
+        words = coding.result()
         shingles = minhash.shingles_of(words, config.ngram).sets
         signature = minhash.signatures(shingles, config.num_perm, config.seed)
         return start, signature, minhash.band_keys(signature, bands, rows), Tokenised(shingles, words)
@@ -431,15 +429,20 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
             if sum(part.size for part in kept) > KEEP_TOKENISED:
                 kept = None
 
-    with ThreadPoolExecutor(1) as pool:  # one thread: the batches' words are coded in order, with one word_hashes
-        signing = None
+    # Three steps in a pipeline, each on its own thread, all releasing the GIL:
+    # the main thread splits a batch's texts into words (Polars), the next codes
+    # the words of the batch before (Arrow; one thread, so that the batches'
+    # words are coded in order, with one word_hashes), the last makes the
+    # shingles, their sets and the signatures of the batch before that (NumPy).
+    with ThreadPoolExecutor(1) as coder, ThreadPoolExecutor(1) as signer:
+        signing: deque[Future] = deque()
         for start in range(0, frame.height, SIGNATURE_BATCH):
             split = minhash.split_fields(frame.slice(start, SIGNATURE_BATCH), C.FIELDS)
-            if signing is not None:
-                keep(signing)
-            signing = pool.submit(sign, start, split)
-        if signing is not None:
-            keep(signing)
+            if len(signing) == 2:
+                keep(signing.popleft())
+            signing.append(signer.submit(sign, start, coder.submit(minhash.coded_words, split, word_hashes)))
+        while signing:
+            keep(signing.popleft())
     return signatures, keys, eligible, Tokenised.stack(kept) if kept else None
 
 
