@@ -28,7 +28,6 @@ import re
 import resource
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,52 +98,6 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _rss_kb(pid: int | str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _children() -> list[str]:
-    found = []
-    for listing in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-        try:
-            found += listing.read_text().split()
-        except OSError:
-            pass
-    return found
-
-
-class TreePeak:
-    """The peak of this process's resident memory plus its children's (the local
-    engine's second process), sampled every ``INTERVAL`` seconds in a thread:
-    a run's memory is what all its processes hold at once. ``peak_mb`` is at
-    least this process's own exact peak (``_peak_mb``)."""
-
-    INTERVAL = 0.01
-
-    def __init__(self) -> None:
-        self.peak_kb, self.children_seen = 0, 0
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-        self.thread.start()
-
-    def _sample(self) -> None:
-        while not self.done.wait(self.INTERVAL):
-            children = _children()
-            self.children_seen = max(self.children_seen, len(children))
-            self.peak_kb = max(self.peak_kb, _rss_kb("self") + sum(_rss_kb(child) for child in children))
-
-    def peak_mb(self) -> float:
-        self.done.set()
-        self.thread.join()
-        return max(self.peak_kb / 1024, _peak_mb())
-
-
 def _child(argv: list[str], checkout: Path | None = None) -> dict:
     """Run ``python -m pipeline.bench --child ...`` and return the JSON it prints;
     with ``checkout``, that checkout's code (first on the path) with this environment."""
@@ -180,7 +133,6 @@ def child_main(argv: list[str]) -> None:
         print(json.dumps({"rows": frame.height, "rules_s": time_each_rule(frame, context)}))
         return
     corpus, out, benchmarks = argv[1], argv[2], argv[3:]
-    memory = TreePeak()
     ran, cpu_before = time.perf_counter(), _cpu_seconds()
     if argv[0] == "run-ray":
         from pipeline.engines.ray import run_ray
@@ -193,8 +145,7 @@ def child_main(argv: list[str]) -> None:
         "pipeline_s": time.perf_counter() - ran,
         "pipeline_cpu_s": _cpu_seconds() - cpu_before,
         "process_s": time.perf_counter() - started,
-        "peak_mb": memory.peak_mb(),
-        "processes": 1 + memory.children_seen,
+        "peak_mb": _peak_mb(),
         "dedup": report.get("dedup", {}).get("rows_removed"),
         "counts": report["counts"],
         "rejected_by_reason": report["rejected_by_reason"],
@@ -271,10 +222,9 @@ def rules_input(corpus: Path) -> tuple[pl.DataFrame, "Context"]:
 
 
 def _cpu_seconds() -> float:
-    """CPU seconds (user and system, every thread) this process and its finished
-    children (the local engine's second process) have used so far."""
+    """CPU seconds (user and system, every thread) this process has used so far."""
     times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    return times.user + times.system
 
 
 def time_each_rule(frame: pl.DataFrame, context: "Context") -> dict[str, tuple[float, float]]:
@@ -653,7 +603,7 @@ def real_text_section(bench: Bench) -> dict:
     say(f"  CPU {result['pipeline_cpu_s']:.2f} s over {result['pipeline_s']:.2f} s of wall: "
         f"{result['pipeline_cpu_s'] / result['pipeline_s']:.2f} of {os.cpu_count()} cores busy on average")
     say(f"  I/O floor (read the JSONL, write it as Parquet) {floor:.2f} s: the pipeline takes {total / floor:.1f}x that")
-    say(f"  peak memory {result['peak_mb']:.0f} MB (the sum over the run's {result['processes']} process(es) at once)")
+    say(f"  peak memory {result['peak_mb']:.0f} MB")
     rules = _child(["rules", str(corpus.resolve())])["rules_s"]
     say(f"  each rule alone on the rules stage's input ({rows:,} rows): wall, CPU")
     for name, (wall, cpu) in sorted(rules.items(), key=lambda item: -item[1][0]):

@@ -77,9 +77,6 @@ class Stage:
     facts: Callable[[pl.DataFrame, Context], Facts]
     needs: CorpusFact | None = None
     corpus_wide: bool = False
-    # Much of its work is Python that holds the interpreter: the local engine
-    # judges half of each large batch in a second process (``engines.second_process``).
-    second_process: bool = False
 
     def settled(self, context: Context, parts: list[pl.DataFrame]) -> Context:
         """The context this stage runs with, given every batch's part of ``needs``."""
@@ -107,7 +104,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("normalise", normalise, normalise_facts),
     Stage("tokens", count_stage, token_facts),  # before rules: too_long and length_outlier read the counts
     Stage("decontaminate", mark_benchmark_overlap, decontamination_facts),  # before rules: benchmark_overlap reads its columns
-    Stage("rules", apply_rules, rule_facts, needs=LENGTH_STATISTICS, second_process=True),
+    Stage("rules", apply_rules, rule_facts, needs=LENGTH_STATISTICS),
     Stage("dedup", dedup, dedup_facts, corpus_wide=True),  # after rules: the best row of a cluster survives
     Stage("decide", decide, decision_facts),
 )

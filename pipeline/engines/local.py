@@ -6,9 +6,7 @@ corpus a batch at a time, in memory that does not grow with the corpus.
 Batches are read, judged and written in load order (see "the streamed run"
 below); every stage's time is the sum over its batches. The next batch is loaded
 and validated in a second thread while the first pass works on the current one
-(``prefetched``), so those two times overlap the first pass's. On a large
-corpus, half of each batch of the rules pass is judged in a second process
-(``second_process``), which ends before dedup. ``judge`` and
+(``prefetched``), so those two times overlap the first pass's. ``judge`` and
 ``read_sources`` run the same stages on a whole frame, for refresh.
 """
 
@@ -28,7 +26,6 @@ import polars as pl
 from pipeline import columns as C
 from pipeline.config import Config, OutputConfig
 from pipeline.dedup.dedup import dedup_keys, mark_rows, streamed_dedup_facts
-from pipeline.engines.second_process import MIN_ROWS, SecondProcess, SecondProcessStopped, worth_a_second_process
 from pipeline.engines.spill import Batches, Rows
 from pipeline.flow import STAGES, Context, Stage, facts_of
 from pipeline.publish.exports import as_formats, exports_section, write_exports
@@ -283,10 +280,8 @@ def _with_marks(frame: pl.DataFrame, marks: dict[str, Marks], offset: int) -> pl
     return frame
 
 
-def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTimer, spill: Path,
-                 second: SecondProcess | None = None) -> Judged:
-    """Every pass of ``passes(STAGES)`` but the last, over ``frames`` (half of each
-    large batch judged in ``second``, when given)."""
+def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTimer, spill: Path) -> Judged:
+    """Every pass of ``passes(STAGES)`` but the last, over ``frames``."""
     context = Context(config)
     runs = passes(STAGES)
     judged = Judged(Batches(spill, "loaded"), {}, {})
@@ -296,9 +291,6 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
         following = runs[number + 1][0]
         if run[0].corpus_wide:
             stage = run[0]
-            if second is not None:
-                second.close()  # the later passes are short: its memory is given back before this stage's
-                second = None
             with timer.adding(stage.name):
                 streamed, texts, every_key = STREAMED[stage.name], judged.batches.columns(list(C.FIELDS)), pl.concat(keys)
                 keys.clear()  # the parts are in every_key now
@@ -312,7 +304,9 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
         held, parts = Batches(spill, f"pass-{number}"), []
         for count, frame in enumerate(frames, start=1):
             frame = _with_marks(frame, judged.marks, held.height)
-            frame = judged_batch(frame, run, judged.contexts, timer, second)
+            for stage in run:
+                with timer.adding(stage.name):
+                    frame = stage.run(frame.lazy(), judged.contexts[stage.name]).collect()
             if following.needs is not None:
                 parts.append(following.needs.part(frame))
             if following.corpus_wide:
@@ -325,37 +319,6 @@ def judge_passes(frames: Iterable[pl.DataFrame], config: Config, timer: StageTim
     for stage in runs[-1]:
         judged.contexts[stage.name] = context
     return judged
-
-
-def judged_batch(frame: pl.DataFrame, run: tuple[Stage, ...], contexts: dict[str, Context], timer: StageTimer,
-                 second: SecondProcess | None) -> pl.DataFrame:
-    """``frame`` through the row-local stages ``run``, timed; with ``second``, the
-    later half of a large batch in that process meanwhile (the same rows: the
-    stages are row-local). The time spent waiting for it is shared among the
-    stages in proportion to their times there."""
-    if second is None or not second.alive or frame.height < MIN_ROWS or not all(stage.second_process for stage in run):
-        return _through(frame, run, contexts, timer)
-    cut = frame.height // 2
-    pending = second.send(frame.slice(cut), [stage.name for stage in run], {stage.name: contexts[stage.name] for stage in run})
-    mine = _through(frame.slice(0, cut), run, contexts, timer)
-    waited = time.perf_counter()
-    try:
-        theirs, their_seconds = pending.result()
-    except SecondProcessStopped as stopped:
-        timer.say(f"  {stopped}: judging the rest in this process alone")
-        return pl.concat([mine, _through(frame.slice(cut), run, contexts, timer)])
-    waited, theirs_in_all = time.perf_counter() - waited, sum(their_seconds.values())
-    for stage in run:
-        share = their_seconds[stage.name] / theirs_in_all if theirs_in_all else 1 / len(run)
-        timer.seconds[stage.name] = timer.seconds.get(stage.name, 0.0) + waited * share
-    return pl.concat([mine, theirs])
-
-
-def _through(frame: pl.DataFrame, run: tuple[Stage, ...], contexts: dict[str, Context], timer: StageTimer) -> pl.DataFrame:
-    for stage in run:
-        with timer.adding(stage.name):
-            frame = stage.run(frame.lazy(), contexts[stage.name]).collect()
-    return frame
 
 
 def decide_and_write(judged: Judged, scratch: Path, config: Config, timer: StageTimer) -> RunFacts:
@@ -415,19 +378,15 @@ def curate_into(scratch: Path, sources: list[str], inputs: list[str], config: Co
                 known_keys: dict[str, list[str]]) -> Report:
     """The whole run into ``scratch``: the passes, shards, exports, report and manifest."""
     quarantine, quarantined, shapes = ShardWriter(scratch / "quarantine", config.output), [], []
-    wanted = any(stage.second_process for stage in STAGES) and worth_a_second_process(sources)
-    second = SecondProcess(scratch / SPILL) if wanted else None
     frames = prefetched(loaded_batches(sources, config, timer, quarantine, quarantined, shapes, known_keys))
     try:
-        judged = judge_passes(frames, config, timer, scratch / SPILL, second)
+        judged = judge_passes(frames, config, timer, scratch / SPILL)
         facts = decide_and_write(judged, scratch, config, timer)
         with timer.adding("write"):
             quarantine.close()
         timer.said([stage.name for stage in passes(STAGES)[-1]] + ["write"])
     finally:
         frames.close()  # on an error, the loading thread has finished before the scratch goes
-        if second is not None:
-            second.close()
         shutil.rmtree(scratch / SPILL, ignore_errors=True)
     facts = merge(RunFacts(quarantine=merge_all(quarantined)), facts)
     with timer.adding("report"):
