@@ -273,7 +273,9 @@ def _rows_of_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple[np.n
     return rows, (np.searchsorted(rows, a), np.searchsorted(rows, b))
 
 
-SIGNATURE_BATCH = 10_000  # rows whose words and shingles exist at once while signatures are computed (~120 MB)
+# Rows whose words and shingles exist at once while signatures are computed (~120 MB
+# of real text); the signing pipeline holds up to three such batches at a time.
+SIGNATURE_BATCH = 10_000
 
 
 class _Gathered:
