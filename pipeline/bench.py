@@ -580,9 +580,10 @@ def io_floor(corpus: Path, out: Path) -> float:
 
 def real_text_section(bench: Bench) -> dict:
     """The whole pipeline on real instruction text (``real_text_corpus``), in a
-    child process: per-stage and per-rule times (each active rule alone, on the
-    rules stage's input, in another child), throughput, peak memory, and the
-    ratio to the I/O floor measured here just before."""
+    child process, twice (the faster run's figures, the larger peak): per-stage
+    and per-rule times (each active rule alone, on the rules stage's input, in
+    another child), throughput, peak memory, and the ratio to the I/O floor
+    measured here just before."""
     corpus = bench.workdir / "real_text.jsonl"
     started = time.perf_counter()
     if real_text_corpus(corpus, data=SHARED_DATA) is None:
@@ -591,19 +592,23 @@ def real_text_section(bench: Bench) -> dict:
     size_mb = corpus.stat().st_size / 1e6
     say(f"  corpus {corpus}: {size_mb:.1f} MB JSONL (built in {time.perf_counter() - started:.1f} s)")
     floor = io_floor(corpus, bench.workdir / "real_text_floor.parquet")
-    result = _child(["run", str(corpus.resolve()), str((bench.workdir / "out_real_text").resolve())])
+    # Best of two, like the floor: on a shared machine one run's total swings by seconds.
+    runs = [_child(["run", str(corpus.resolve()), str((bench.workdir / "out_real_text").resolve())]) for _ in range(2)]
+    result = min(runs, key=lambda run: run["timings_s"]["total"])
     timings = result["timings_s"]
     rows = result["counts"]["rows_in"]
     total = timings["total"]
     for name, seconds in timings.items():
         if name != "total":
             say(f"  {name:<14} {seconds:7.2f} s  {seconds / total:6.1%}")
+    totals = ", ".join(f"{run['timings_s']['total']:.2f}" for run in runs)
     say(f"  {'total':<14} {total:7.2f} s   {rows:,} rows: {rows / total:,.0f} rows/s, {size_mb / total:.1f} MB/s "
-        f"(process with imports {result['process_s']:.2f} s)")
+        f"(process with imports {result['process_s']:.2f} s; the faster of runs of {totals} s)")
     say(f"  CPU {result['pipeline_cpu_s']:.2f} s over {result['pipeline_s']:.2f} s of wall: "
         f"{result['pipeline_cpu_s'] / result['pipeline_s']:.2f} of {os.cpu_count()} cores busy on average")
     say(f"  I/O floor (read the JSONL, write it as Parquet) {floor:.2f} s: the pipeline takes {total / floor:.1f}x that")
-    say(f"  peak memory {result['peak_mb']:.0f} MB")
+    peak_mb = max(run["peak_mb"] for run in runs)
+    say(f"  peak memory {peak_mb:.0f} MB (the larger of the two runs')")
     rules = _child(["rules", str(corpus.resolve())])["rules_s"]
     say(f"  each rule alone on the rules stage's input ({rows:,} rows): wall, CPU")
     for name, (wall, cpu) in sorted(rules.items(), key=lambda item: -item[1][0]):
@@ -612,9 +617,9 @@ def real_text_section(bench: Bench) -> dict:
     bench.target(f"real text: whole pipeline <= {REAL_TEXT_TARGET_S:.0f} s", total <= REAL_TEXT_TARGET_S, f"{total:.2f} s")
     bench.target(f"real text: <= {REAL_TEXT_FLOOR_RATIO:.0f}x the I/O floor", total <= REAL_TEXT_FLOOR_RATIO * floor,
                  f"{total / floor:.1f}x")
-    bench.target("real text: peak memory <= 1 GiB", result["peak_mb"] <= REAL_TEXT_PEAK_MB, f"{result['peak_mb']:.0f} MB")
+    bench.target("real text: peak memory <= 1 GiB", peak_mb <= REAL_TEXT_PEAK_MB, f"{peak_mb:.0f} MB")
     bench.target(f"real text: report < {REPORT_SHARE:.0%} of the run", report_share < REPORT_SHARE, f"{report_share:.1%}")
-    return {"rows": rows, "mb": size_mb, "floor_s": floor, "timings_s": timings, "peak_mb": result["peak_mb"],
+    return {"rows": rows, "mb": size_mb, "floor_s": floor, "timings_s": timings, "peak_mb": peak_mb,
             "cpu_s": result["pipeline_cpu_s"], "rules_s": rules}
 
 
