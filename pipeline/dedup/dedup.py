@@ -440,7 +440,7 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
         signing: deque[Future] = deque()
         for start in range(0, frame.height, SIGNATURE_BATCH):
             split = minhash.split_fields(frame.slice(start, SIGNATURE_BATCH), C.FIELDS)
-            if len(signing) == 2:
+            if len(signing) == 2:  # one batch being coded, one being signed: wait for the older
                 keep(signing.popleft())
             signing.append(signer.submit(sign, start, coder.submit(minhash.coded_words, split, word_hashes)))
         while signing:
