@@ -334,7 +334,8 @@ def decide_and_write(judged: Judged, scratch: Path, config: Config, timer: Stage
         for stage in last:
             with timer.adding(stage.name):
                 frame = stage.run(frame.lazy(), judged.contexts[stage.name]).collect()
-        facts = merge(facts, RunFacts(**facts_of(frame, Context(config), corpus_wide=False)))
+        with timer.adding("report"):  # the row-local stages' facts are the report's material
+            facts = merge(facts, RunFacts(**facts_of(frame, Context(config), corpus_wide=False)))
         with timer.adding("write"):
             kept, dropped = split(frame)
             clean.add(kept.select(clean_columns(kept)))
