@@ -402,9 +402,9 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
     """(signatures, band keys, has shingles, the rows tokenised) of every row,
     computed batch by batch (they are row by row: the same values in any batch).
 
-    The batches' shingles (as their sets) and words are kept for verification while they hold at
-    most ``KEEP_TOKENISED`` values (None past that: candidate rows are then
-    tokenised again), so a large corpus never holds them all at once."""
+    The batches' shingles (as their sets) and words are kept for verification
+    while they hold at most ``KEEP_TOKENISED`` values (None past that: candidate
+    rows are then tokenised again), so a large corpus never holds them all at once."""
     bands, rows = band_shape(config)
     signatures, keys = _Spilled(), _Spilled()
     eligible = np.empty(frame.height, dtype=bool)

@@ -237,9 +237,6 @@ class WordHashes:
         self.hashes = np.empty(0, dtype=_U64)
         self._vocabulary: pl.Series | None = None
 
-    def __call__(self, vocabulary: pl.Series) -> np.ndarray:
-        return self.find(vocabulary)[0]
-
     def find(self, vocabulary: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         """(the hash of each word, its place among the remembered words once this
         call has remembered the new ones; -1 where the limit left it out)."""
@@ -284,9 +281,9 @@ class FieldWords:
     shared: "WordHashes | None" = None
 
     @staticmethod
-    def of(codes: Ragged, vocabulary: pl.Series, cache: "WordHashes | None" = None) -> "FieldWords":
+    def of(codes: Ragged, vocabulary: pl.Series) -> "FieldWords":
         # One blake2b per distinct word: a corpus has far fewer distinct words than words.
-        return FieldWords(codes, vocabulary, cache(vocabulary) if cache is not None else _stable_hashes(vocabulary))
+        return FieldWords(codes, vocabulary, _stable_hashes(vocabulary))
 
     @staticmethod
     def stack(parts: list["FieldWords"]) -> "FieldWords":
@@ -425,15 +422,8 @@ def concat_records(parts: list[Ragged]) -> Ragged:
 
 def record_shingles(frame: pl.DataFrame, fields: tuple[str, ...], n: int) -> tuple[Ragged, dict[str, FieldWords]]:
     """(shingles of the whole record, words of each field), for every row of ``frame``."""
-    words_of = record_words(frame, fields)
+    words_of = coded_words(split_fields(frame, fields))
     return shingles_of(words_of, n), words_of
-
-
-def record_words(frame: pl.DataFrame, fields: tuple[str, ...],
-                 caches: dict[str, WordHashes] | None = None) -> dict[str, FieldWords]:
-    """The words of each field (``FieldWords``), for every row of ``frame``
-    (``caches``: a ``WordHashes`` per field, kept from batch to batch)."""
-    return coded_words(split_fields(frame, fields), caches)
 
 
 def split_fields(frame: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
@@ -449,7 +439,7 @@ def coded_words(split: pl.DataFrame, caches: dict[str, WordHashes] | None = None
 
 
 def shingles_of(words_of: dict[str, FieldWords], n: int) -> Ragged:
-    """The shingles of the whole record, from the words of its fields (``record_words``)."""
+    """The shingles of the whole record, from the words of its fields (``coded_words``)."""
     return concat_records([ngrams(words.word_hashes(), n, salt=field) for field, words in words_of.items()])
 
 

@@ -234,7 +234,7 @@ def test_remembered_word_hashes_are_the_stable_hashes():
     cache = minhash.WordHashes()
     batches = [["naïve", "a", "b"], ["b", "c", "naïve", ""], ["c", "d"], []]
     for words in batches:  # words met before, and words new to the cache
-        got = cache(pl.Series(words, dtype=pl.String))
+        got, _ = cache.find(pl.Series(words, dtype=pl.String))
         assert got.tolist() == [minhash.stable_hash64(word) for word in words]
     assert len(cache.hashes) == 6  # each distinct word remembered once
 
@@ -242,8 +242,8 @@ def test_remembered_word_hashes_are_the_stable_hashes():
 def test_word_hashes_past_the_limit_are_computed_not_remembered(monkeypatch):
     monkeypatch.setattr(minhash.WordHashes, "LIMIT", 2)
     cache = minhash.WordHashes()
-    assert cache(pl.Series(["a", "b"])).tolist() == [minhash.stable_hash64(w) for w in "ab"]
-    assert cache(pl.Series(["c", "a"])).tolist() == [minhash.stable_hash64(w) for w in "ca"]
+    assert cache.find(pl.Series(["a", "b"]))[0].tolist() == [minhash.stable_hash64(w) for w in "ab"]
+    assert cache.find(pl.Series(["c", "a"]))[0].tolist() == [minhash.stable_hash64(w) for w in "ca"]
     assert len(cache.hashes) == 2
 
 
