@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
+
 from pipeline import columns as C
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -37,3 +39,8 @@ def real_records(data: Path = SHARED_DATA) -> list[dict]:
         rows = json.loads(text) if name.endswith(".json") else [json.loads(line) for line in text.splitlines() if line.strip()]
         records += [{field: str(row.get(keys[field]) or "") if field in keys else "" for field in C.FIELDS} for row in rows]
     return records
+
+
+def real_frame(data: Path = SHARED_DATA) -> pl.DataFrame:
+    """``real_records`` as a frame of the three fields."""
+    return pl.DataFrame(real_records(data), schema={field: pl.String for field in C.FIELDS})

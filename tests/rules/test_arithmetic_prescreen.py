@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 import polars as pl
-import pytest
 
 import rules.arithmetic as A
-from pipeline.real_data import SHARED_DATA, real_data_present, real_records
+from pipeline.real_data import real_data_present, real_frame
 from rules.base import ALIKE_RANGES, any_word, any_word_start, ascii_boundaries, regex_alike
+from tests.conftest import needs_real_data
 
 # The pre-filter as it was written before the prescreen, with \b: the rows the
 # Python check used to see.
@@ -74,13 +74,9 @@ def _literal_frame() -> pl.DataFrame:
 REAL_DATA_PRESENT = real_data_present()
 
 
-def _real_frame() -> pl.DataFrame:
-    return pl.DataFrame(real_records(SHARED_DATA)).select("instruction", "input", "output")
-
-
 def _real_tasks() -> list[str]:
     """Every real record's task (instruction and input), none without the real data."""
-    return [f"{instruction}\n{input}" for instruction, input, _ in _real_frame().rows()] if REAL_DATA_PRESENT else []
+    return [f"{instruction}\n{input}" for instruction, input, _ in real_frame().rows()] if REAL_DATA_PRESENT else []
 
 
 def _alike_chars() -> list[str]:
@@ -185,9 +181,9 @@ def test_rule_gives_the_unscreened_verdicts_on_literal_rows():
     assert fired == _old_verdicts(frame) and any(fired)
 
 
-@pytest.mark.skipif(not REAL_DATA_PRESENT, reason=f"reference data not present: {SHARED_DATA}")
+@needs_real_data()
 def test_prescreen_on_the_real_data():
-    frame = _real_frame()
+    frame = real_frame()
     _assert_spellings_match(frame)
     assert _assert_settles_only_false_rows(frame) > 1000
     # Rows left to the final-answer check with a reading closed: Python skips that reading.
@@ -240,7 +236,7 @@ def _real_equation_lines() -> list[str]:
     """Every line with an "=" of the real outputs (after ``_plain``), none without the real data."""
     if not REAL_DATA_PRESENT:
         return []
-    return [line for output in _real_frame().get_column("output").fill_null("") for line in A._plain(output).split("\n") if "=" in line]
+    return [line for output in real_frame().get_column("output").fill_null("") for line in A._plain(output).split("\n") if "=" in line]
 
 
 def test_equals_signs_are_where_the_regex_finds_them():

@@ -9,8 +9,9 @@ import pytest
 
 import rules.content as content
 import rules.reference as reference
-from pipeline.real_data import SHARED_DATA, real_data_present, real_records
+from pipeline.real_data import real_frame
 from rules.base import boundary_free
+from tests.conftest import needs_real_data
 
 SPELLED = {
     "_URL_IS_DATA": reference._URL_IS_DATA,
@@ -43,10 +44,9 @@ def test_boundary_free_spelling_matches_the_original_on_word_edges(name):
     assert (_matches(texts, pattern) == _matches(texts, boundary_free(pattern))).all()
 
 
-@pytest.mark.skipif(not real_data_present(),
-                    reason=f"reference data not present: {SHARED_DATA}")
+@needs_real_data()
 def test_boundary_free_spellings_match_the_originals_on_the_real_data():
-    frame = pl.DataFrame(real_records(SHARED_DATA))
+    frame = real_frame()
     texts = pl.concat([frame.get_column(field) for field in ("instruction", "input", "output")] + [pl.Series(EDGES)])
     for name, pattern in SPELLED.items():
         original, spelled = _matches(texts, pattern), _matches(texts, boundary_free(pattern))

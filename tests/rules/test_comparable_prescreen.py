@@ -6,13 +6,13 @@ rows built to sit on their edges and on the real reference data when present."""
 from __future__ import annotations
 
 import polars as pl
-import pytest
 
-from pipeline.real_data import SHARED_DATA, real_data_present, real_records
+from pipeline.real_data import real_frame
 from rules.base import only_where
 from rules.content import KEY_CHARACTER, comparable, may_share_comparable
 from rules.params import RuleParams
 from rules import RULES
+from tests.conftest import needs_real_data
 
 _ALPHANUMERIC = r"[\p{L}\p{N}]"
 
@@ -100,11 +100,7 @@ def test_screens_drop_no_marked_row_on_literal_rows():
     assert fired["output_echoes_instruction"] >= 3 and fired["input_repeats_instruction"] >= 5
 
 
-REAL_DATA_PRESENT = real_data_present()
-
-
-@pytest.mark.skipif(not REAL_DATA_PRESENT, reason=f"reference data not present: {SHARED_DATA}")
+@needs_real_data()
 def test_screens_drop_no_marked_row_on_the_real_data():
-    frame = pl.DataFrame(real_records(SHARED_DATA)).select("instruction", "input", "output")
-    fired = _assert_rules_answer_as_without_screens(frame)
+    fired = _assert_rules_answer_as_without_screens(real_frame())
     assert fired["input_repeats_instruction"] > 0

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 import rules.language as L
-from pipeline.real_data import SHARED_DATA, real_data_present, real_records
+from pipeline.real_data import real_frame
+from tests.conftest import needs_real_data
 
 
 def _old_plainly_english() -> pl.Expr:
@@ -47,9 +48,6 @@ def _literal_frame() -> pl.DataFrame:
                         schema={"instruction": pl.String, "input": pl.String, "output": pl.String})
 
 
-REAL_DATA_PRESENT = real_data_present()
-
-
 def _assert_screens_as_before(frame: pl.DataFrame) -> pl.Series:
     screened = frame.select(L.plainly_english().alias("new"), _old_plainly_english().alias("old"))
     assert screened.get_column("new").to_list() == screened.get_column("old").to_list()
@@ -64,9 +62,9 @@ def test_staged_prescreen_marks_the_rows_the_expression_marked_on_literal_rows()
     _assert_screens_as_before(chunked)
 
 
-@pytest.mark.skipif(not REAL_DATA_PRESENT, reason=f"reference data not present: {SHARED_DATA}")
+@needs_real_data()
 def test_staged_prescreen_marks_the_rows_the_expression_marked_on_the_real_data():
-    plain = _assert_screens_as_before(pl.DataFrame(real_records(SHARED_DATA)).select("instruction", "input", "output"))
+    plain = _assert_screens_as_before(real_frame())
     assert plain.sum() > 0.9 * plain.len() and not plain.all()
 
 
