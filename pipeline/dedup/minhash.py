@@ -329,17 +329,12 @@ class FieldWords:
 def field_words(split_lists: pl.Series, cache: WordHashes | None = None) -> FieldWords:
     """FieldWords of a column of ``_split_words`` lists (null: no words); ``cache``
     remembers word hashes from one call to the next."""
-    # The words straight from the Arrow list array: no exploded copy in Polars first.
-    lists = split_lists.to_arrow()
+    # The words straight from the list column as Arrow string views: no copy of
+    # their bytes (a plain Arrow string array would be one), and no exploded
+    # copy in Polars first. Only the distinct words are looked up in ``cache``.
+    lists = split_lists.to_arrow(compat_level=pl.CompatLevel.newest())
     lengths = split_lists.list.len().fill_null(0).to_numpy().astype(np.int64)
-    flat = lists.flatten()
-    if len(flat) == 0:
-        return FieldWords.of(Ragged.from_lengths(np.zeros(0, dtype=np.uint32), lengths), pl.Series([], dtype=pl.String))
-    if cache is not None and cache.words is not None:
-        shared = _coded_by_cache(flat, lengths, cache)
-        if shared is not None:
-            return shared
-    codes, vocabulary = _codes(flat)
+    codes, vocabulary = _codes(lists.flatten())
     coded = Ragged.from_lengths(codes, lengths)
     # Splitting on single spaces leaves empty strings between runs of spaces: no
     # words. The empty string is at most one code.
@@ -351,28 +346,6 @@ def field_words(split_lists: pl.Series, cache: WordHashes | None = None) -> Fiel
     if (at >= 0).all():  # every word remembered: coded by its place there, like every other batch's
         return FieldWords(Ragged(at.astype(np.uint32)[coded.values], coded.offsets), cache.vocabulary(), cache.hashes, cache)
     return FieldWords(coded, vocabulary, hashes)
-
-
-def _coded_by_cache(flat: pa.Array, lengths: np.ndarray, cache: WordHashes) -> FieldWords | None:
-    """``field_words`` of the words ``flat`` coded by their places among the words
-    ``cache`` remembers (``FieldWords.shared``): one Arrow lookup per word, and a
-    dictionary encoding of the words new to it alone (once most words are known,
-    cheaper than encoding them all, then looking up each distinct one). None when
-    the cache cannot remember every new word."""
-    found = pl.Series(pc.index_in(flat, value_set=cache.words.cast(flat.type))).fill_null(-1).to_numpy()
-    codes = found.astype(np.int64)
-    new = np.flatnonzero(codes < 0)
-    if len(new):
-        new_codes, new_words = _codes(flat.take(_arrow(new)))
-        _, at = cache.find(new_words)
-        if (at < 0).any():
-            return None
-        codes[new] = at[new_codes]
-    # Splitting on single spaces leaves empty strings between runs of spaces: no words.
-    words = pl.Series(pc.binary_length(flat)).to_numpy() != 0
-    coded = Ragged.from_lengths(codes.astype(np.uint32), lengths)
-    coded = coded if words.all() else coded.where(words)
-    return FieldWords(coded, cache.vocabulary(), cache.hashes, cache)
 
 
 def word_hashes(word_lists: pl.Series) -> Ragged:
