@@ -509,12 +509,14 @@ def _value(expression: str) -> float | None:
 def wrong_equation(task: str, output: str, screened: bool = False) -> bool:
     """An equation the output states is false ("12 × 12 = 124", "<<48/2=23>>").
     ``screened``: the prescreen has shown the task and output to be plain arithmetic
-    (the first test below), so it is not repeated."""
-    if not screened and (_OTHER_ARITHMETIC.search(task) or _CODE_OUTPUT.search(output)):
-        return False
+    (the test of both below), so it is not repeated."""
     false = _false_equations(output)
     if not false:
         return False  # most outputs state their equations rightly
+    # Asked only now: on a long task these searches cost more than reading the
+    # output's equations (a millisecond against a tenth of one), and they rarely matter.
+    if not screened and (_OTHER_ARITHMETIC.search(task) or _CODE_OUTPUT.search(output)):
+        return False
     plain_task = re.sub(r"\s+", "", _plain(task))
     # An equation the task itself states is quoted to be judged, not asserted.
     return any(re.sub(r"\s+", "", left) + "=" not in plain_task for left in false)
