@@ -229,6 +229,30 @@ def test_example_similarities_measured_together_equal_each_clusters_own():
         assert [row["similarity"] for row in candidate.example["removed"]] == [round(float(v), 4) for v in alone]
 
 
+def test_example_candidates_are_the_largest_clusters_of_each_reason():
+    """Per reason, the EXAMPLE_CLUSTERS clusters that replaced the most rows, the
+    smallest cluster first among equals; clusters of two reasons never mix."""
+    from pipeline.report.model import EXAMPLE_CLUSTERS
+
+    records, removed_by_cluster = [], {}
+    for task in range(25):  # exact copies: task t has 1 + (t % 4) copies of its survivor
+        records += [(f"Name fact number {task}.", "", f"Fact {task} is true.")] * (2 + task % 4)
+    for task in range(3):  # and three clusters of conflicting outputs
+        records += [(f"Pick a number, {task}.", "", answer) for answer in ("One.", "Two.")]
+    frame = marked(*records)
+    removed = frame.filter(pl.col(C.DEDUP_REASON).is_not_null())
+    for cluster, reason, count in removed.group_by(C.CLUSTER, C.DEDUP_REASON).len().iter_rows():
+        removed_by_cluster[cluster] = (reason, count)
+    facts = dedup_facts(frame, Context(Config()))
+    expected = []
+    for reason in sorted({reason for reason, _ in removed_by_cluster.values()}):
+        mine = [(-count, cluster) for cluster, (r, count) in removed_by_cluster.items() if r == reason]
+        expected += [(reason, cluster) for _, cluster in sorted(mine)[:EXAMPLE_CLUSTERS]]
+    assert [(c.reason, c.cluster) for c in facts.candidates] == expected
+    assert {reason for reason, _ in expected} == {"exact_duplicate", "conflicting_output"}
+    assert sum(reason == "exact_duplicate" for reason, _ in expected) == EXAMPLE_CLUSTERS
+
+
 def test_report_clips_long_texts():
     long_output = "word " * 200
     frame = marked(("Say it.", "", long_output), ("Say it.", "", long_output))
