@@ -12,16 +12,16 @@ import polars as pl
 
 from pipeline import columns as C
 from pipeline.report.model import DecideFacts, count_items
+from pipeline.stages.name_lists import names_list
 from rules import Severity
 
 if TYPE_CHECKING:
     from pipeline.flow import Context
 
 
-def _fired(names: list[str]) -> pl.Expr:
-    if not names:
-        return pl.lit([], dtype=pl.List(pl.String))
-    return pl.concat_list(pl.when(pl.col(C.rule_column(n))).then(pl.lit(n)) for n in names).list.drop_nulls()
+def _fired(names: list[str]) -> list[pl.Expr]:
+    """Per rule, its name where it fired, else null (``names_list`` parts)."""
+    return [pl.when(pl.col(C.rule_column(n))).then(pl.lit(n)) for n in names]
 
 
 def decide(lf: pl.LazyFrame, context: Context) -> pl.LazyFrame:
@@ -29,10 +29,9 @@ def decide(lf: pl.LazyFrame, context: Context) -> pl.LazyFrame:
     active = config.active_rules()
     drop = [n for n in active if config.severity_of(n) is Severity.DROP]
     flag = [n for n in active if config.severity_of(n) is Severity.FLAG]
-    dedup_reason = pl.concat_list(pl.col(C.DEDUP_REASON)).list.drop_nulls()
     return lf.with_columns(
-        pl.concat_list(_fired(drop), dedup_reason).alias(C.REASONS),
-        _fired(flag).alias(C.FLAGS),
+        names_list([*_fired(drop), pl.col(C.DEDUP_REASON)]).alias(C.REASONS),
+        names_list(_fired(flag)).alias(C.FLAGS),
     )
 
 

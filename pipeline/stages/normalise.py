@@ -15,6 +15,7 @@ import polars as pl
 
 from pipeline import columns as C
 from pipeline.report.model import NormaliseFacts, count_items, value_counts
+from pipeline.stages.name_lists import joined_names, names_list
 
 if TYPE_CHECKING:
     from pipeline.flow import Context
@@ -153,8 +154,8 @@ def normalise(lf: pl.LazyFrame, context: Context | None = None) -> pl.LazyFrame:
     final["input"] = pl.when(empty_input).then(pl.lit("")).otherwise(final["input"])
     temporary = [f"_{step}_{c}" for step in steps for c in C.FIELDS]
     if C.REPAIRS in lf.collect_schema():  # made while reading (invalid UTF-8): they come first
-        repairs.insert(0, pl.col(C.REPAIRS).fill_null(pl.lit([], pl.List(pl.String))))
-    return lf.with_columns(pl.concat_list(repairs).list.drop_nulls().alias(C.REPAIRS), **final).drop(temporary)
+        repairs.insert(0, joined_names(pl.col(C.REPAIRS)))
+    return lf.with_columns(names_list(repairs).alias(C.REPAIRS), **final).drop(temporary)
 
 
 def normalise_facts(frame: pl.DataFrame, context: Context | None = None) -> NormaliseFacts:
