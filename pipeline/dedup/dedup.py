@@ -221,20 +221,28 @@ BOILERPLATE_MIN_ROWS = 20  # below this many rows a word is never boilerplate, w
 BOILERPLATE_SAMPLE = 10_000  # rows, evenly spaced, on which the shares are measured
 
 
-def boilerplate(words: dict[str, pl.Series], config: DedupConfig) -> dict[str, pl.Series]:
+def _boilerplate_floor(sampled: int, height: int, config: DedupConfig) -> float:
+    """Sampled rows a word must be in, more than, to be boilerplate."""
+    return max(config.boilerplate_share * sampled, BOILERPLATE_MIN_ROWS * sampled / max(height, 1))
+
+
+def boilerplate(words: dict[str, minhash.FieldWords], config: DedupConfig) -> dict[str, pl.Series]:
     """Per field, the words found in more than ``boilerplate_share`` of the rows
     (and in at least ``BOILERPLATE_MIN_ROWS``): template text and function words.
+    ``words``: every row's, in row order (``sampled_boilerplate`` reads the same
+    rows' texts instead, where their words are not at hand).
 
     Shares are measured on at most ``BOILERPLATE_SAMPLE`` evenly spaced rows: a
     word in 5% of the rows is in about 500 of them, give or take 22.
     """
+    height = len(next(iter(words.values())).codes)
+    sample = np.arange(0, height, max(1, height // BOILERPLATE_SAMPLE))
+    floor = _boilerplate_floor(len(sample), height, config)
     common = {}
-    for field, lists in words.items():
-        step = max(1, lists.len() // BOILERPLATE_SAMPLE)
-        sample = lists.gather_every(step)
-        floor = max(config.boilerplate_share * sample.len(), BOILERPLATE_MIN_ROWS * sample.len() / max(lists.len(), 1))
-        counts = sample.list.unique().explode(empty_as_null=False, keep_nulls=False).value_counts(name="rows")
-        common[field] = counts.filter(pl.col("rows") > floor).get_column(counts.columns[0])
+    for field, field_words in words.items():
+        # A word's code at most once per row: the count of each code is the rows it is in.
+        rows = np.bincount(field_words.codes.take(sample).sets.values, minlength=field_words.vocabulary.len())
+        common[field] = field_words.vocabulary.filter(pl.Series(rows > floor))
     return common
 
 
@@ -449,13 +457,13 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
 
 
 def sampled_boilerplate(frame: pl.DataFrame, config: DedupConfig) -> dict[str, pl.Series]:
-    """``boilerplate`` of the word lists of ``frame``, tokenising only the rows it samples."""
+    """``boilerplate`` of the rows of ``frame``, tokenising only the rows it samples."""
     step = max(1, frame.height // BOILERPLATE_SAMPLE)
     sample = frame.gather_every(step).select(minhash.words(pl.col(field)).alias(field) for field in C.FIELDS)
     common = {}
     for field in C.FIELDS:
         lists = sample.get_column(field)
-        floor = max(config.boilerplate_share * lists.len(), BOILERPLATE_MIN_ROWS * lists.len() / max(frame.height, 1))
+        floor = _boilerplate_floor(lists.len(), frame.height, config)
         counts = lists.list.unique().explode(empty_as_null=False, keep_nulls=False).value_counts(name="rows")
         common[field] = counts.filter(pl.col("rows") > floor).get_column(counts.columns[0])
     return common
@@ -586,7 +594,7 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
     signature.close()
     plausible = estimate >= config.threshold - ESTIMATE_MARGIN
     a, b, estimate = a[plausible], b[plausible], estimate[plausible]
-    common = sampled_boilerplate(frame, config)
+    common = boilerplate(everyone.words, config) if everyone is not None else sampled_boilerplate(frame, config)
     involved = minhash.sorted_unique(np.r_[a, b])
     known = _Known(None, np.empty(0, dtype=np.int64))
     if everyone is not None or len(involved) <= VERIFY_ROWS:

@@ -267,7 +267,7 @@ def _first_of_key(group, key: str) -> object:
 
 @_skip_empty
 def _sample_words(batch, step: int) -> object:
-    """Per field, in how many sampled rows each word occurs (``dedup.boilerplate``'s counts)."""
+    """Per field, in how many sampled rows each word occurs (``dedup.sampled_boilerplate``'s counts)."""
     frame = _frame(batch).filter(pl.col("_position") % step == 0)
     parts = []
     for field in C.FIELDS:
@@ -414,7 +414,7 @@ def _with_bucket(batch, key: str, size: int) -> object:
 
 
 def boilerplate_words(representatives, total: int, config) -> dict[str, pl.Series]:
-    """``dedup.boilerplate`` over the distributed representatives: the same
+    """``dedup.sampled_boilerplate`` over the distributed representatives: the same
     evenly spaced sample, the same floor, a distributed word count."""
     step = max(1, total // D.BOILERPLATE_SAMPLE)
     sample = len(range(0, total, step))

@@ -310,6 +310,28 @@ TOOL = (
 )
 
 
+@pytest.mark.parametrize("sample", [10_000, 7])  # every row, and every ninth
+def test_boilerplate_from_coded_words_equals_it_from_the_texts(monkeypatch, sample):
+    """Near dedup finds the boilerplate from the words it has coded when it keeps
+    them, else from the sampled rows' texts: the same words either way."""
+    from pipeline.dedup import dedup as D
+    from pipeline.dedup import minhash
+
+    monkeypatch.setattr(D, "BOILERPLATE_SAMPLE", sample)
+    tools = "You can call search(query) and calculator(expression). Answer the user's question:"
+    # The input's words are in one row in four, twice each: rows, not words, count.
+    rows = [(f"{tools} What is {n} squared?", "" if n % 4 else f"Note {n}: brief, brief", f"It is {n * n}.")
+            for n in range(64)]
+    frame = pl.DataFrame(rows, schema=list(C.FIELDS), orient="row")
+    config = DedupConfig(boilerplate_share=0.3)
+    _, words = minhash.record_shingles(frame, C.FIELDS, config.ngram)
+    from_words, from_texts = D.boilerplate(words, config), D.sampled_boilerplate(frame, config)
+    assert {f: sorted(from_words[f].to_list()) for f in C.FIELDS} == {f: sorted(from_texts[f].to_list()) for f in C.FIELDS}
+    assert {"calculator", "squared"} <= set(from_words["instruction"].to_list())
+    assert sorted(from_words["output"].to_list()) == ["is", "it"]
+    assert from_words["input"].to_list() == []
+
+
 @pytest.mark.parametrize("boilerplate_share, removed", [(0.05, 1), (1.0, 1)])
 def test_a_template_around_a_short_task_does_not_merge_the_tasks(boilerplate_share, removed):
     # 30 tasks that differ in one number inside a long tool template, plus one real
