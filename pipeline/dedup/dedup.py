@@ -562,8 +562,8 @@ def _best_pair_of_each_row(a: np.ndarray, b: np.ndarray, estimate: np.ndarray) -
 def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | None = None,
                 clusters: UnionFind | None = None) -> tuple[pl.DataFrame, dict[str, pl.Series], _Known]:
     """``near_pairs``, and what it knows: the rows of candidate pairs (indices into
-    ``rows``) tokenised (unless there were too many to hold at once), and the
-    answer of every pair it verified (rows of ``frame``).
+    ``rows``; every row when most are in one) tokenised (unless there were too
+    many to hold at once), and the answer of every pair it verified (rows of ``frame``).
 
     With ``clusters`` (over the rows of ``frame``), verified pairs are joined in it
     as they are found, and a candidate whose rows are already in one cluster is not
@@ -596,9 +596,16 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
     a, b, estimate = a[plausible], b[plausible], estimate[plausible]
     common = boilerplate(everyone.words, config) if everyone is not None else sampled_boilerplate(frame, config)
     involved = minhash.sorted_unique(np.r_[a, b])
-    known = _Known(None, np.empty(0, dtype=np.int64))
-    if everyone is not None or len(involved) <= VERIFY_ROWS:
-        tokenised = everyone.take(involved) if everyone is not None else tokenise(_Gathered(frame, involved), config)
+    known, tokenised = _Known(None, np.empty(0, dtype=np.int64)), None
+    if everyone is not None:
+        if 2 * len(involved) > frame.height:
+            # Most rows are in a pair (99% of them on real text): keeping the few
+            # others costs less than copying the words of all these.
+            involved = np.arange(frame.height, dtype=np.int64)
+        tokenised = everyone if len(involved) == frame.height else everyone.take(involved)
+    elif len(involved) <= VERIFY_ROWS:
+        tokenised = tokenise(_Gathered(frame, involved), config)
+    if tokenised is not None:
         known = _Known(tokenised, involved)
         local_a, local_b = np.searchsorted(involved, a), np.searchsorted(involved, b)
 
