@@ -49,6 +49,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.arrow import arrow_array, numpy_array
+
 MAX_HASH32 = np.uint32(0xFFFFFFFF)
 _NOT_WORD = r"[^\w ]+"
 _U64 = np.uint64
@@ -212,14 +214,7 @@ def _codes(flat: pl.Series | pa.Array) -> tuple[np.ndarray, pl.Series]:
     Arrow's dictionary encoding, one pass of one hash table, exact (several times
     faster than Polars' unique and Enum cast)."""
     encoded = pc.dictionary_encode(flat.to_arrow() if isinstance(flat, pl.Series) else flat)
-    # Through Polars: pyarrow's own to_numpy imports pandas (a second, on first use).
-    return pl.Series(encoded.indices).to_numpy().astype(np.uint32), pl.Series(encoded.dictionary, dtype=pl.String)
-
-
-def _arrow(values: np.ndarray) -> pa.Array:
-    """``values`` as an Arrow array, by way of Polars (no copy): ``pa.array`` imports
-    pandas on its first call, to check for pandas input (0.35 s of CPU)."""
-    return pl.Series(values).to_arrow()
+    return numpy_array(encoded.indices).astype(np.uint32), pl.Series(encoded.dictionary, dtype=pl.String)
 
 
 def _stable_hashes(words: pl.Series) -> np.ndarray:
@@ -258,7 +253,7 @@ class WordHashes:
         new = np.flatnonzero(~known)
         hashes[new] = _stable_hashes(vocabulary.gather(new))
         if len(new) and len(self.hashes) + len(new) <= self.LIMIT:
-            added = words.take(_arrow(new))
+            added = words.take(arrow_array(new))
             at[new] = len(self.hashes) + np.arange(len(new))
             self.words = added if self.words is None else pa.concat_arrays([self.words.cast(added.type), added])
             self.hashes = np.concatenate([self.hashes, hashes[new]])  # a new array: earlier ones stay as they were
