@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.conftest import write_jsonl
+from tests.conftest import ROOT, write_jsonl
 
 
 def curate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -20,7 +20,7 @@ def curate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
 
@@ -104,17 +104,16 @@ def test_a_run_does_not_import_pandas(tmp_path):
     """Nothing a run does needs pandas, and importing it (as pyarrow's own
     ``pa.array`` and ``to_numpy`` do on first use, to check for it) costs a third
     of a second of CPU and tens of MB: Arrow arrays go through Polars instead."""
-    root = Path(__file__).resolve().parents[1]
     script = (
         "import sys\n"
         "from pipeline.cli import main\n"
         "try:\n"
-        f"    main(['run', {str(root / 'data' / 'sample')!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+        f"    main(['run', {str(ROOT / 'data' / 'sample')!r}, '--out', {str(tmp_path / 'out')!r}])\n"
         "except SystemExit as stop:\n"
         "    assert not stop.code, stop.code\n"
         "print('pandas' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(root)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
