@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -171,6 +172,21 @@ def test_span_marks_the_shared_words(bench_file):
     assert shown["text"][shown["span"][0] : shown["span"][1]] == GSM[:-1]  # the closing "?" is no word
     assert words[2] == "Janet's"
 
+
+
+def test_normalised_makes_every_run_of_non_word_characters_one_space():
+    """``normalised`` leaves single spaces alone for speed; it must still turn every
+    run of separators (spaces, punctuation, tabs, no-break spaces, underscores) into
+    exactly one space, as the plain ``[^\\p{L}\\p{N}]+`` would."""
+    alphabet = list("ab Z9é٣中") + list("  \t\n.,-_'’!\u00a0") + ["\u2003"]
+    generator = random.Random(7)
+    texts = ["", " ", "  ", "a b", "a  b", "a, b", " a ", "a_b", "a\u00a0b"]
+    texts += ["".join(generator.choice(alphabet) for _ in range(generator.randint(1, 40))) for _ in range(3000)]
+    frame = pl.DataFrame({"text": texts})
+    plain = pl.col("text").str.to_lowercase().str.replace_all(r"['\u2019]", "").str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    got = frame.select(D.normalised(pl.col("text")).alias("got"), plain.alias("want"))
+    assert got.get_column("got").to_list() == got.get_column("want").to_list()
+    assert frame.head(9).select(D.normalised(pl.col("text"))).to_series().to_list() == ["", "", "", "a b", "a b", "a b", "a", "a b", "a b"]
 
 # ---------------------------------------------------------------- benchmark formats and shapes
 
