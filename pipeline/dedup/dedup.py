@@ -221,7 +221,12 @@ BOILERPLATE_MIN_ROWS = 20  # below this many rows a word is never boilerplate, w
 BOILERPLATE_SAMPLE = 10_000  # rows, evenly spaced, on which the shares are measured
 
 
-def _boilerplate_floor(sampled: int, height: int, config: DedupConfig) -> float:
+def boilerplate_step(height: int) -> int:
+    """One row in this many is sampled: at most ``BOILERPLATE_SAMPLE``, evenly spaced."""
+    return max(1, height // BOILERPLATE_SAMPLE)
+
+
+def boilerplate_floor(sampled: int, height: int, config: DedupConfig) -> float:
     """Sampled rows a word must be in, more than, to be boilerplate."""
     return max(config.boilerplate_share * sampled, BOILERPLATE_MIN_ROWS * sampled / max(height, 1))
 
@@ -236,8 +241,8 @@ def boilerplate(words: dict[str, minhash.FieldWords], config: DedupConfig) -> di
     word in 5% of the rows is in about 500 of them, give or take 22.
     """
     height = len(next(iter(words.values())).codes)
-    sample = np.arange(0, height, max(1, height // BOILERPLATE_SAMPLE))
-    floor = _boilerplate_floor(len(sample), height, config)
+    sample = np.arange(0, height, boilerplate_step(height))
+    floor = boilerplate_floor(len(sample), height, config)
     common = {}
     for field, field_words in words.items():
         # A word's code at most once per row: the count of each code is the rows it is in.
@@ -458,12 +463,11 @@ def _signatures_and_bands(frame: pl.DataFrame | _Gathered, config: DedupConfig
 
 def sampled_boilerplate(frame: pl.DataFrame, config: DedupConfig) -> dict[str, pl.Series]:
     """``boilerplate`` of the rows of ``frame``, tokenising only the rows it samples."""
-    step = max(1, frame.height // BOILERPLATE_SAMPLE)
-    sample = frame.gather_every(step).select(minhash.words(pl.col(field)).alias(field) for field in C.FIELDS)
+    sample = frame.gather_every(boilerplate_step(frame.height)).select(minhash.words(pl.col(field)).alias(field) for field in C.FIELDS)
     common = {}
     for field in C.FIELDS:
         lists = sample.get_column(field)
-        floor = _boilerplate_floor(lists.len(), frame.height, config)
+        floor = boilerplate_floor(lists.len(), frame.height, config)
         counts = lists.list.unique().explode(empty_as_null=False, keep_nulls=False).value_counts(name="rows")
         common[field] = counts.filter(pl.col("rows") > floor).get_column(counts.columns[0])
     return common
@@ -597,12 +601,12 @@ def _near_pairs(frame: pl.DataFrame, config: DedupConfig, rows: np.ndarray | Non
     common = boilerplate(everyone.words, config) if everyone is not None else sampled_boilerplate(frame, config)
     involved = minhash.sorted_unique(np.r_[a, b])
     known, tokenised = _Known(None, np.empty(0, dtype=np.int64)), None
-    if everyone is not None:
-        if 2 * len(involved) > frame.height:
-            # Most rows are in a pair (99% of them on real text): keeping the few
-            # others costs less than copying the words of all these.
-            involved = np.arange(frame.height, dtype=np.int64)
-        tokenised = everyone if len(involved) == frame.height else everyone.take(involved)
+    if everyone is not None and 2 * len(involved) > frame.height:
+        # Most rows are in a pair (99% of them on real text): keeping the few
+        # others costs less than copying the words of all these.
+        involved, tokenised = np.arange(frame.height, dtype=np.int64), everyone
+    elif everyone is not None:
+        tokenised = everyone.take(involved)
     elif len(involved) <= VERIFY_ROWS:
         tokenised = tokenise(_Gathered(frame, involved), config)
     if tokenised is not None:

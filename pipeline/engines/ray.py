@@ -416,9 +416,8 @@ def _with_bucket(batch, key: str, size: int) -> object:
 def boilerplate_words(representatives, total: int, config) -> dict[str, pl.Series]:
     """``dedup.sampled_boilerplate`` over the distributed representatives: the same
     evenly spaced sample, the same floor, a distributed word count."""
-    step = max(1, total // D.BOILERPLATE_SAMPLE)
-    sample = len(range(0, total, step))
-    floor = max(config.boilerplate_share * sample, D.BOILERPLATE_MIN_ROWS * sample / max(total, 1))
+    step = D.boilerplate_step(total)
+    floor = D.boilerplate_floor(len(range(0, total, step)), total, config)
     numbered = _positions(representatives, C.ORDER) if step > 1 else representatives.map_batches(
         _skip_empty(lambda t: _arrow(_frame(t).with_columns(pl.lit(0, pl.Int64).alias("_position")))), batch_format="pyarrow")
     counts = numbered.map_batches(_sample_words, batch_format="pyarrow", fn_kwargs={"step": step})
